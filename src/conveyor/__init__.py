@@ -1,0 +1,25 @@
+"""Conveyor: durable background workers. Name a worker, ``emit`` events to it, and it runs once per event.
+
+>>> import conveyor
+>>> app = conveyor.App("sqlite:///conveyor.db")
+>>> @app.worker("send-email")
+... def send_email(event): ...
+>>> app.emit({"to": "ada@example.com"}, "send-email")  # doctest: +SKIP
+"""
+
+from ._app import App
+from ._context import emit
+from ._errors import Incomplete, UnknownWorkerWarning
+from ._message import Message, Trace, UnknownWorker, WorkerStatus
+
+__all__ = [
+    "App",
+    "Incomplete",
+    "Message",
+    "Trace",
+    "UnknownWorker",
+    "UnknownWorkerWarning",
+    "WorkerStatus",
+    "emit",
+]
+__version__ = "0.1.0"

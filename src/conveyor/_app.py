@@ -1,0 +1,263 @@
+"""App: the face users hold. A registry of workers, a store URL, admin calls, and drain/run."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from ._emitter import Emitter
+from ._message import STATES, Message, State, Trace, UnknownWorker, WorkerStatus
+from ._registry import Backoff, Handler, Registry, WorkerSpec, check_worker_name
+from ._runtime import DEFAULT_SLOTS, Runner, RunnerOptions
+from ._stores import Store, open_store, resolve_url
+
+__all__ = ["App"]
+
+H = TypeVar("H", bound=Handler)
+
+
+class App:
+    """The registry of workers plus the store they share.
+
+    Nothing is opened until first use: creating an ``App`` at import time touches no file or database.
+    ``store`` is a URL (``sqlite:///conveyor.db``, ``postgresql://…``); default ``$CONVEYOR_STORE``,
+    else ``sqlite:///conveyor.db``. An already open store may be passed instead, to share one between
+    several apps in a process (an in-memory SQLite store can only be shared that way).
+    """
+
+    def __init__(
+        self,
+        store: str | Store | None = None,
+        *,
+        lease: float = 30.0,
+        incomplete_delay: float = 300.0,
+        max_event_bytes: int = 1_048_576,
+    ) -> None:
+        for what, value in (("lease", lease), ("incomplete_delay", incomplete_delay)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ValueError(f"{what} must be seconds > 0, not {value!r}")
+        if isinstance(max_event_bytes, bool) or not isinstance(max_event_bytes, int) or max_event_bytes < 2:
+            raise ValueError(f"max_event_bytes must be an int >= 2, not {max_event_bytes!r}")
+        self._url: str | None = store if isinstance(store, str) or store is None else store.url
+        self.lease = float(lease)
+        self.incomplete_delay = float(incomplete_delay)
+        self.max_event_bytes = max_event_bytes
+        self.registry = Registry()
+        self._store: Store | None = None if isinstance(store, str) or store is None else store
+        self._emitter: Emitter | None = None
+        self._lock = threading.Lock()
+
+    # -- workers ---------------------------------------------------------------------------------
+    def worker(
+        self,
+        name: str,
+        *,
+        concurrency: int | None = None,
+        max_attempts: int = 5,
+        backoff: Backoff = 1.0,
+        timeout: float | None = 300.0,
+        traces: int = 10,
+        loop_limit: int | None = 1000,
+    ) -> Callable[[H], H]:
+        """Define a worker: ``@app.worker("send-email")`` over ``def handle(event)`` or ``(event, msg)``."""
+        check_worker_name(name)
+
+        def register(handler: H) -> H:
+            spec = WorkerSpec.build(
+                name,
+                handler,
+                concurrency=concurrency,
+                max_attempts=max_attempts,
+                backoff=backoff,
+                timeout=timeout,
+                traces=traces,
+                loop_limit=loop_limit,
+            )
+            self.registry.add(spec)
+            return handler
+
+        return register
+
+    # -- the store -------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return resolve_url(self._url)
+
+    @property
+    def store(self) -> Store:
+        """The open store (opened, and migrated, on first use)."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = open_store(self.url)
+        return self._store
+
+    @property
+    def emitter(self) -> Emitter:
+        if self._emitter is None:
+            self._emitter = Emitter(self.registry, self.store, self.max_event_bytes)
+        return self._emitter
+
+    def use_store(self, url: str) -> None:
+        """Point this app at another store (the CLI's ``--store``). Closes the current one."""
+        self.close()
+        self._url = url
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+        self._store = None
+        self._emitter = None
+
+    # -- emitting --------------------------------------------------------------------------------
+    def emit(
+        self,
+        event: Any,
+        worker: str,
+        delay: float | None = None,
+        at: datetime | None = None,
+        key: str | None = None,
+        conn: Any = None,
+    ) -> int:
+        """Enqueue ``event`` for ``worker``; return the message id (an existing one for a live ``key``)."""
+        return self.emitter.emit(event, worker, delay=delay, at=at, key=key, conn=conn)
+
+    def emit_many(self, items: Iterable[tuple[Any, str]]) -> list[int]:
+        """Enqueue many ``(event, worker)`` pairs in one transaction; all or none."""
+        return self.emitter.emit_many(items)
+
+    # -- rules -----------------------------------------------------------------------------------
+    def pause(self, name: str) -> None:
+        self.store.set_paused(check_worker_name(name), True)
+
+    def resume(self, name: str) -> None:
+        self.store.set_paused(check_worker_name(name), False)
+
+    def block(self, name: str, reason: str) -> None:
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError("block needs a reason (a non-empty str)")
+        self.store.set_blocked(check_worker_name(name), reason)
+
+    def unblock(self, name: str) -> None:
+        self.store.set_blocked(check_worker_name(name), None)
+
+    # -- un-enqueue ------------------------------------------------------------------------------
+    def cancel(self, id: int) -> bool:  # noqa: A002 - the contract's name
+        """Remove a queued or scheduled message. False if it is running, dead, done or unknown."""
+        return self.store.cancel(_message_id(id))
+
+    def purge(self, name: str) -> int:
+        """Remove every queued and scheduled message of a worker; return how many."""
+        return self.store.purge(check_worker_name(name))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def status(self) -> dict[str, WorkerStatus]:
+        """Every worker defined here or emitted to, by name."""
+        defined = set(self.registry.names()) | self.store.live_workers()
+        out: dict[str, WorkerStatus] = {
+            name: WorkerStatus(name, 0, 0, 0, 0, False, None, False) for name in self.registry.names()
+        }
+        for c in self.store.counts():
+            out[c.worker] = WorkerStatus(
+                c.worker, c.queued, c.scheduled, c.running, c.dead, c.paused, c.blocked, c.worker not in defined
+            )
+        return dict(sorted(out.items()))
+
+    def unknown(self) -> list[UnknownWorker]:
+        """Workers that messages were emitted to but that no running app defines ("404")."""
+        defined = set(self.registry.names()) | self.store.live_workers()
+        return self.store.unknown(sorted(defined))
+
+    def messages(self, worker: str | None = None, state: State | None = None, limit: int = 100) -> list[Message]:
+        """Messages oldest first (by ``run_at``), optionally of one worker and one state."""
+        if worker is not None:
+            check_worker_name(worker)
+        if state is not None and state not in STATES:
+            raise ValueError(f"state must be one of {', '.join(STATES)}, not {state!r}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be an int >= 1, not {limit!r}")
+        return self.store.messages(worker, state, limit)
+
+    def traces(self, name: str) -> list[Trace]:
+        """The kept traces of a worker, newest first."""
+        return self.store.traces(check_worker_name(name))
+
+    # -- dead letters ----------------------------------------------------------------------------
+    def dead(self, worker: str | None = None) -> list[Message]:
+        return self.messages(worker, "dead", limit=10_000)
+
+    def retry_dead(self, id: int | None = None, worker: str | None = None) -> int:  # noqa: A002
+        """Queue dead letters again with fresh attempts: one by id, all of a worker, or all."""
+        return self.store.retry_dead(*_dead_target(id, worker))
+
+    def discard_dead(self, id: int | None = None, worker: str | None = None) -> int:  # noqa: A002
+        """Delete dead letters: one by id, all of a worker, or all."""
+        return self.store.discard_dead(*_dead_target(id, worker))
+
+    # -- running ---------------------------------------------------------------------------------
+    def runner(self, concurrency: int | None = None) -> Runner:
+        """A runner for this app's workers (what ``drain`` and ``conveyor run`` use)."""
+        options = RunnerOptions(
+            slots=concurrency or DEFAULT_SLOTS, lease=self.lease, incomplete_delay=self.incomplete_delay
+        )
+        return Runner(self.registry, self.store, self.emitter, options)
+
+    def drain(self, timeout: float | None = None) -> int:
+        """Process messages in this process until nothing it may claim is left; return how many.
+
+        Paused, blocked, unknown and not-yet-due messages stay. Raises TimeoutError past ``timeout``.
+        """
+
+        async def go() -> int:
+            return await asyncio.wait_for(self.runner().drain(), timeout)
+
+        return _run_coroutine(go)
+
+    def run(self, processes: int | None = None, concurrency: int | None = None) -> None:
+        """Run the workers until interrupted, as ``conveyor run`` does."""
+        from ._runtime._serve import serve_in_process
+
+        serve_in_process(self, processes=processes, concurrency=concurrency)
+
+    def __repr__(self) -> str:
+        return f"<conveyor.App {self.url} workers={self.registry.names()}>"
+
+
+def _run_coroutine(factory: Callable[[], Any]) -> Any:
+    """asyncio.run, also from a thread that already runs an event loop (Jupyter, async tests)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(factory())
+        except BaseException as error:
+            box["error"] = error
+
+    thread = threading.Thread(target=target, name="conveyor-drain")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _message_id(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"a message id is an int, not {type(value).__name__}")
+    return value
+
+
+def _dead_target(message_id: int | None, worker: str | None) -> tuple[int | None, str | None]:
+    if message_id is not None and worker is not None:
+        raise ValueError("give id= or worker=, not both")
+    return (
+        None if message_id is None else _message_id(message_id),
+        None if worker is None else check_worker_name(worker),
+    )

@@ -1,0 +1,47 @@
+"""The message being handled (a context variable) and ``conveyor.emit`` inside a handler."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._emitter import Emitter
+
+__all__ = ["HandlerContext", "current", "emit"]
+
+
+@dataclass(slots=True)
+class HandlerContext:
+    """What the runtime knows about the message whose handler is running in this context."""
+
+    emitter: Emitter
+    message_id: int
+    worker: str
+    root_id: int | None
+    chain: str | None
+    logs: list[str] = field(default_factory=list)
+    emitted: list[int] = field(default_factory=list)
+
+
+current: ContextVar[HandlerContext | None] = ContextVar("conveyor_current", default=None)
+
+
+def emit(
+    event: Any,
+    worker: str,
+    *,
+    delay: float | None = None,
+    at: datetime | None = None,
+    key: str | None = None,
+) -> int:
+    """Emit ``event`` to ``worker`` from inside a handler, recording this message as its parent.
+
+    Outside a handler there is no running app to emit through: use ``app.emit`` there.
+    """
+    ctx = current.get()
+    if ctx is None:
+        raise RuntimeError("conveyor.emit() works only inside a handler; elsewhere call app.emit()")
+    return ctx.emitter.emit(event, worker, delay=delay, at=at, key=key, parent=ctx)

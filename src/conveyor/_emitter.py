@@ -1,0 +1,129 @@
+"""Emitting: validate, encode, enqueue; inside a handler also parent/root and loop protection."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from ._codec import encode_event
+from ._context import HandlerContext
+from ._errors import UnknownWorkerWarning
+from ._registry import Registry, check_worker_name
+from ._stores import NewMessage, Store
+
+__all__ = ["DEFAULT_LOOP_LIMIT", "Emitter"]
+
+DEFAULT_LOOP_LIMIT = 1000
+
+
+class Emitter:
+    def __init__(self, registry: Registry, store: Store, max_event_bytes: int) -> None:
+        self.registry = registry
+        self.store = store
+        self.max_event_bytes = max_event_bytes
+
+    def emit(
+        self,
+        event: Any,
+        worker: str,
+        *,
+        delay: float | None = None,
+        at: datetime | None = None,
+        key: str | None = None,
+        conn: Any = None,
+        parent: HandlerContext | None = None,
+    ) -> int:
+        message = self.prepare(event, worker, delay=delay, at=at, key=key, parent=parent)
+        (message_id,) = self.store.enqueue([message], conn)
+        if parent is not None:
+            self._after_child(parent, message, message_id)
+        return message_id
+
+    def emit_many(self, items: Iterable[tuple[Any, str]], parent: HandlerContext | None = None) -> list[int]:
+        messages = []
+        for index, item in enumerate(items):
+            if not (isinstance(item, tuple) and len(item) == 2):
+                raise TypeError(f"emit_many item {index}: expected an (event, worker) tuple, not {item!r:.80}")
+            messages.append(self.prepare(item[0], item[1], parent=parent))
+        if not messages:
+            return []
+        ids = self.store.enqueue(messages)
+        if parent is not None:
+            for message, message_id in zip(messages, ids, strict=True):
+                self._after_child(parent, message, message_id)
+        return ids
+
+    def prepare(
+        self,
+        event: Any,
+        worker: str,
+        *,
+        delay: float | None = None,
+        at: datetime | None = None,
+        key: str | None = None,
+        parent: HandlerContext | None = None,
+    ) -> NewMessage:
+        """Check everything about one emit before anything is written; raise on bad input."""
+        check_worker_name(worker)
+        seconds = _delay(delay, at)
+        if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 1000):
+            raise ValueError(f"key must be a non-empty str of at most 1000 characters, not {key!r:.80}")
+        data = encode_event(event, self.max_event_bytes)
+        if worker not in self.registry:
+            warnings.warn(
+                f"no worker named {worker!r} is defined in this app; the message is held until an app "
+                "that defines it runs",
+                UnknownWorkerWarning,
+                stacklevel=4,
+            )
+        if parent is None:
+            return NewMessage(worker, data, seconds, key)
+        names = parent.chain.split("\n") if parent.chain else []
+        if parent.worker not in names:
+            names.append(parent.worker)
+        return NewMessage(
+            worker,
+            data,
+            seconds,
+            key,
+            parent_id=parent.message_id,
+            root_id=parent.root_id if parent.root_id is not None else parent.message_id,
+            chain="\n".join(names),
+            looped=worker in names,
+        )
+
+    def _after_child(self, parent: HandlerContext, message: NewMessage, message_id: int) -> None:
+        parent.emitted.append(message_id)
+        if not message.looped or message.root_id is None:
+            return
+        spec = self.registry.get(message.worker)
+        limit = spec.loop_limit if spec is not None else DEFAULT_LOOP_LIMIT
+        if limit is None:
+            return
+        outstanding = self.store.loop_count(message.root_id, message.worker, limit + 1)
+        if outstanding > limit:
+            self.store.set_blocked(
+                message.worker,
+                f"loop protection: more than {limit} messages emitted back into {message.worker!r} "
+                f"are outstanding under root message {message.root_id} (loop_limit={limit}); "
+                "its messages are held until it is unblocked",
+            )
+
+
+def _delay(delay: float | None, at: datetime | None) -> float:
+    if delay is not None and at is not None:
+        raise ValueError("give delay= or at=, not both")
+    if at is not None:
+        if not isinstance(at, datetime):
+            raise TypeError(f"at must be a datetime, not {type(at).__name__}")
+        if at.tzinfo is None:
+            raise ValueError("at must be a timezone-aware datetime (for example datetime.now(UTC))")
+        return max(0.0, at.timestamp() - time.time())
+    if delay is None:
+        return 0.0
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not delay >= 0:
+        raise ValueError(f"delay must be seconds >= 0, not {delay!r}")
+    return float(delay)

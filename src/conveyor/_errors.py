@@ -1,0 +1,17 @@
+"""Exceptions and warnings users raise or catch."""
+
+from __future__ import annotations
+
+__all__ = ["Incomplete", "UnknownWorkerWarning"]
+
+
+class Incomplete(Exception):  # noqa: N818 - the name is Darklang's, and part of the contract
+    """Raise inside a handler: the worker is not finished with this message yet.
+
+    The message goes back to the queue and runs again after the app's ``incomplete_delay``
+    (default 5 minutes) without using one of its attempts.
+    """
+
+
+class UnknownWorkerWarning(UserWarning):
+    """``app.emit`` to a worker name this app does not define: the message is held until one does."""

@@ -1,0 +1,90 @@
+"""The records users see: Message, Trace, WorkerStatus, UnknownWorker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+__all__ = ["Message", "Outcome", "State", "Trace", "UnknownWorker", "WorkerStatus", "to_datetime"]
+
+State = Literal["queued", "scheduled", "running", "dead"]
+Outcome = Literal["ok", "error", "incomplete", "timeout"]
+STATES: tuple[State, ...] = ("queued", "scheduled", "running", "dead")
+
+
+def to_datetime(seconds: float) -> datetime:
+    """Store time (seconds since the epoch) as an aware UTC datetime."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One emitted event, waiting for or being processed by its worker."""
+
+    id: int
+    worker: str
+    event: Any
+    state: State
+    enqueued_at: datetime
+    run_at: datetime
+    attempt: int
+    """Attempts used: 0 before the first run, 1 inside the handler on its first run, 2 on the second…"""
+    parent_id: int | None
+    root_id: int | None
+    key: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """The record of one processed message."""
+
+    message_id: int
+    worker: str
+    event: Any
+    outcome: Outcome
+    result: Any
+    error: str | None
+    traceback: str | None
+    logs: list[str]
+    emitted: list[int]
+    attempt: int
+    enqueued_at: datetime
+    started_at: datetime
+    finished_at: datetime
+
+    @property
+    def wait(self) -> float:
+        """Seconds the message waited in the queue before this run started."""
+        return (self.started_at - self.enqueued_at).total_seconds()
+
+    @property
+    def duration(self) -> float:
+        """Seconds the handler ran."""
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerStatus:
+    """Counts and rules of one worker (defined, or only emitted to)."""
+
+    name: str
+    queued: int
+    scheduled: int
+    running: int
+    dead: int
+    paused: bool
+    blocked: str | None
+    unknown: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownWorker:
+    """A worker name that messages were emitted to but that no running app defines (a "404")."""
+
+    name: str
+    count: int
+    first_emit: datetime
+    last_emit: datetime
+    sample_event: Any

@@ -1,0 +1,177 @@
+"""The store protocol: the only shared state, with one method per message transition.
+
+Every method is a short, bounded transaction and blocking; the runtime calls them from one store
+thread per runner, so a slow database never stalls the event loop that runs async handlers.
+Times are seconds since the epoch on the store's clock; the store computes ``now`` itself so that
+many hosts agree on one clock (PostgreSQL's) rather than on each host's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .._message import Message, State, Trace, UnknownWorker
+
+__all__ = ["Claimed", "NewMessage", "Settlement", "Store", "StoreCounts", "TraceRecord"]
+
+
+@dataclass(slots=True)
+class NewMessage:
+    """One message to enqueue. ``event`` is already-encoded JSON."""
+
+    worker: str
+    event: bytes
+    delay: float = 0.0
+    key: str | None = None
+    parent_id: int | None = None
+    root_id: int | None = None
+    chain: str | None = None
+    """Worker names on the emit chain above this message (newline-separated); loop protection uses it."""
+    looped: bool = False
+    """True when ``worker`` is already on ``chain``: the emit went back into a worker of its own chain."""
+
+
+@dataclass(slots=True)
+class Claimed:
+    """A message a runner has just claimed (state running, attempt already counted)."""
+
+    id: int
+    worker: str
+    event: str
+    enqueued_at: float
+    run_at: float
+    attempt: int
+    parent_id: int | None
+    root_id: int | None
+    key: str | None
+    last_error: str | None
+    chain: str | None
+    started_at: float
+
+
+@dataclass(slots=True)
+class TraceRecord:
+    message_id: int
+    worker: str
+    outcome: str
+    event: str
+    result: str | None
+    error: str | None
+    traceback: str | None
+    logs: list[str]
+    emitted: list[int]
+    attempt: int
+    enqueued_at: float
+    started_at: float
+    finished_at: float
+    keep: int
+    """How many traces (and, apart, how many failures) the worker keeps."""
+
+
+@dataclass(slots=True)
+class Settlement:
+    """What a runner learned since its last flush, applied in one transaction (group commit)."""
+
+    complete: list[int] = field(default_factory=list)
+    retry: list[tuple[int, float, str]] = field(default_factory=list)
+    """(id, delay seconds, last_error): back to the queue, the attempt stays used."""
+    incomplete: list[tuple[int, float]] = field(default_factory=list)
+    """(id, delay seconds): back to the queue, the attempt is given back."""
+    bury: list[tuple[int, int, str]] = field(default_factory=list)
+    """(id, attempt, last_error): a dead letter."""
+    release: list[int] = field(default_factory=list)
+    """Claimed but not finished (shutdown): back to the queue at once, the attempt given back."""
+    traces: list[TraceRecord] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.complete or self.retry or self.incomplete or self.bury or self.release or self.traces
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    worker: str
+    queued: int
+    scheduled: int
+    running: int
+    dead: int
+    paused: bool
+    blocked: str | None
+
+
+class Store(Protocol):
+    """A message store. SQLite and PostgreSQL implement it and pass one contract suite."""
+
+    url: str
+
+    # -- the message's life ---------------------------------------------------------------------
+    def enqueue(self, messages: Sequence[NewMessage], conn: Any = None) -> list[int]:
+        """Insert messages in one transaction; a ``key`` already queued or running returns that id.
+
+        ``conn``: a caller's open connection to enqueue inside its transaction (PostgreSQL only).
+        """
+        ...
+
+    def claim(self, runner: str, limits: Mapping[str, int | None], limit: int, lease: float) -> list[Claimed]:
+        """Atomically take up to ``limit`` due messages of the named workers, oldest ``run_at`` first.
+
+        ``limits`` maps worker -> global concurrency cap (None: none). Paused and blocked workers are
+        skipped; a capped worker never has more than its cap running across all runners.
+        """
+        ...
+
+    def settle(self, runner: str, batch: Settlement) -> None:
+        """Apply completions, retries, dead letters, releases and traces in one transaction."""
+        ...
+
+    def heartbeat(self, runner: str, workers: Sequence[str], lease: float) -> None:
+        """Renew the leases of the runner's running messages and record it as alive."""
+        ...
+
+    def rescue(self) -> int:
+        """Return messages whose lease expired to the queue (the attempt stays used). Returns how many."""
+        ...
+
+    def leave(self, runner: str) -> None:
+        """Forget a runner that stopped cleanly."""
+        ...
+
+    # -- rules ----------------------------------------------------------------------------------
+    def set_paused(self, worker: str, paused: bool) -> None: ...
+
+    def set_blocked(self, worker: str, reason: str | None) -> None: ...
+
+    def loop_count(self, root_id: int, worker: str, cap: int) -> int:
+        """Outstanding looped messages of ``worker`` under ``root_id``, counted up to ``cap``."""
+        ...
+
+    # -- reading --------------------------------------------------------------------------------
+    def counts(self) -> list[StoreCounts]:
+        """Per worker with messages or rules: counts by state, and its rules."""
+        ...
+
+    def unknown(self, defined: Sequence[str]) -> list[UnknownWorker]:
+        """Workers with messages that are not in ``defined``."""
+        ...
+
+    def live_workers(self) -> set[str]:
+        """Worker names that live runners (recent heartbeat) define."""
+        ...
+
+    def messages(self, worker: str | None, state: State | None, limit: int) -> list[Message]: ...
+
+    def traces(self, worker: str) -> list[Trace]: ...
+
+    # -- operator actions -----------------------------------------------------------------------
+    def cancel(self, message_id: int) -> bool: ...
+
+    def purge(self, worker: str) -> int: ...
+
+    def retry_dead(self, message_id: int | None, worker: str | None) -> int: ...
+
+    def discard_dead(self, message_id: int | None, worker: str | None) -> int: ...
+
+    def close(self) -> None: ...

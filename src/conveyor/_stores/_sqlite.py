@@ -1,0 +1,353 @@
+"""The embedded store: one SQLite file in WAL mode, shared safely by many processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .._message import Message, State, Trace, UnknownWorker, to_datetime
+from ._base import Claimed, NewMessage, Settlement, StoreCounts
+from ._sql import Queries, migrations
+
+__all__ = ["SQLiteStore", "StoreVersionError"]
+
+_MIN_SQLITE = (3, 35, 0)  # UPDATE … RETURNING
+RUNNER_TTL = 30.0  # a runner unseen for this long no longer counts as defining its workers
+
+
+class StoreVersionError(RuntimeError):
+    """The database was written by a newer Conveyor than this one."""
+
+
+class SQLiteStore:
+    """Store on one SQLite database. ``path`` ``":memory:"`` keeps it in this process only."""
+
+    def __init__(self, path: str, *, url: str | None = None, busy_timeout: float = 60.0) -> None:
+        if sqlite3.sqlite_version_info < _MIN_SQLITE:
+            raise RuntimeError(
+                f"Conveyor needs SQLite >= 3.35 (for UPDATE … RETURNING); this Python has {sqlite3.sqlite_version}"
+            )
+        self.url = url or f"sqlite:///{path}"
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._q = Queries("sqlite")
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=busy_timeout, cached_statements=256
+        )
+        self._db.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode: a commit survives a crash of any process; only a power loss or OS crash
+        # can take back the last transactions. FULL (CONVEYOR_SQLITE_SYNCHRONOUS=FULL) fsyncs every commit.
+        self._db.execute(f"PRAGMA synchronous = {_synchronous()}")
+        self._db.execute("PRAGMA foreign_keys = OFF")
+        self._db.execute("PRAGMA temp_store = MEMORY")
+        self._migrate()
+
+    # -- schema ----------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        steps = migrations("sqlite")
+        latest = steps[-1][0]
+        with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > latest:
+                raise StoreVersionError(
+                    f"{self.url}: the database has schema version {version}, newer than this Conveyor "
+                    f"knows ({latest}); upgrade Conveyor to use it"
+                )
+            for number, _name, sql in steps:
+                if number > version:
+                    for statement in _statements(sql):
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {number}")
+
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- the message's life ----------------------------------------------------------------------
+    def enqueue(self, messages: Sequence[NewMessage], conn: Any = None) -> list[int]:
+        if conn is not None:
+            raise ValueError(
+                "emit(conn=...) enqueues inside a caller's PostgreSQL transaction; "
+                "the SQLite store has no such connection"
+            )
+        now = time.time()
+        if len(messages) == 1 and messages[0].key is None:
+            m = messages[0]  # the hot path: one autocommitted INSERT
+            with self._lock:
+                cursor = self._db.execute(
+                    self._q.enqueue,
+                    (m.worker, m.event, now, now + m.delay, m.parent_id, m.root_id, m.chain, m.looped),
+                )
+                return [cursor.lastrowid]  # type: ignore[list-item]
+        ids: list[int] = []
+        with self._write() as db:
+            for m in messages:
+                if m.key is None:
+                    cursor = db.execute(
+                        self._q.enqueue,
+                        (m.worker, m.event, now, now + m.delay, m.parent_id, m.root_id, m.chain, m.looped),
+                    )
+                    ids.append(cursor.lastrowid)  # type: ignore[arg-type]
+                    continue
+                row = db.execute(
+                    self._q.enqueue_keyed,
+                    (m.worker, m.event, now, now + m.delay, m.parent_id, m.root_id, m.chain, m.looped, m.key),
+                ).fetchone()
+                if row is None:
+                    row = db.execute(self._q.find_key, (m.key,)).fetchone()
+                ids.append(row[0])
+        return ids
+
+    def claim(self, runner: str, limits: Mapping[str, int | None], limit: int, lease: float) -> list[Claimed]:
+        if not limits or limit <= 0:
+            return []
+        params = {
+            "limits": orjson.dumps(limits).decode(),
+            "limit": limit,
+            "now": time.time(),
+            "runner": runner,
+            "lease": lease,
+        }
+        with self._write() as db:
+            rows = db.execute(self._q.claim, params).fetchall()
+        rows.sort(key=_run_order)
+        return [Claimed(*row) for row in rows]
+
+    def settle(self, runner: str, batch: Settlement) -> None:
+        if not batch:
+            return
+        now = time.time()
+        q = self._q
+        with self._write() as db:
+            if batch.complete:
+                db.executemany(q.complete, [(i,) for i in batch.complete])
+            if batch.retry:
+                db.executemany(
+                    q.retry,
+                    [
+                        {"id": i, "delay": delay, "error": error, "now": now, "runner": runner}
+                        for i, delay, error in batch.retry
+                    ],
+                )
+            if batch.incomplete:
+                db.executemany(
+                    q.incomplete,
+                    [{"id": i, "delay": delay, "now": now, "runner": runner} for i, delay in batch.incomplete],
+                )
+            if batch.bury:
+                db.executemany(
+                    q.bury,
+                    [
+                        {"id": i, "attempt": attempt, "error": error, "runner": runner}
+                        for i, attempt, error in batch.bury
+                    ],
+                )
+            if batch.release:
+                db.executemany(q.release, [{"id": i, "runner": runner} for i in batch.release])
+            if batch.traces:
+                kept = _kept_traces(batch)
+                db.executemany(
+                    q.insert_trace,
+                    [
+                        (
+                            t.message_id,
+                            t.worker,
+                            t.outcome,
+                            t.event,
+                            t.result,
+                            t.error,
+                            t.traceback,
+                            orjson.dumps(t.logs).decode(),
+                            orjson.dumps(t.emitted).decode(),
+                            t.attempt,
+                            t.enqueued_at,
+                            t.started_at,
+                            t.finished_at,
+                        )
+                        for t in kept
+                    ],
+                )
+                keep = {t.worker: t.keep for t in batch.traces}
+                db.executemany(q.prune_traces, [{"worker": w, "keep": k} for w, k in keep.items()])
+
+    def heartbeat(self, runner: str, workers: Sequence[str], lease: float) -> None:
+        now = time.time()
+        with self._write() as db:
+            db.execute(self._q.heartbeat, {"now": now, "lease": lease, "runner": runner})
+            db.execute(
+                self._q.upsert_runner,
+                {"runner": runner, "workers": orjson.dumps(list(workers)).decode(), "now": now},
+            )
+
+    def rescue(self) -> int:
+        with self._write() as db:
+            return db.execute(self._q.rescue, {"now": time.time()}).rowcount
+
+    def leave(self, runner: str) -> None:
+        with self._write() as db:
+            db.execute(self._q.delete_runner, (runner,))
+
+    # -- rules -----------------------------------------------------------------------------------
+    def set_paused(self, worker: str, paused: bool) -> None:
+        with self._write() as db:
+            db.execute(self._q.set_paused, {"worker": worker, "paused": paused, "now": time.time()})
+
+    def set_blocked(self, worker: str, reason: str | None) -> None:
+        with self._write() as db:
+            db.execute(self._q.set_blocked, {"worker": worker, "blocked": reason, "now": time.time()})
+
+    def loop_count(self, root_id: int, worker: str, cap: int) -> int:
+        with self._lock:
+            row = self._db.execute(self._q.loop_count, {"root": root_id, "worker": worker, "cap": cap})
+            return int(row.fetchone()[0])
+
+    # -- reading ---------------------------------------------------------------------------------
+    def counts(self) -> list[StoreCounts]:
+        with self._lock:
+            rows = self._db.execute(self._q.counts, {"now": time.time()}).fetchall()
+            rules = {w: (bool(p), b) for w, p, b in self._db.execute(self._q.rules)}
+        out = [
+            StoreCounts(w, q, s, r, d, *rules.pop(w, (False, None))) for w, q, s, r, d in rows
+        ]
+        out.extend(StoreCounts(w, 0, 0, 0, 0, p, b) for w, (p, b) in rules.items())
+        return out
+
+    def unknown(self, defined: Sequence[str]) -> list[UnknownWorker]:
+        with self._lock:
+            rows = self._db.execute(self._q.unknown, {"defined": orjson.dumps(list(defined)).decode()})
+            return [
+                UnknownWorker(w, n, to_datetime(first), to_datetime(last), orjson.loads(sample))
+                for w, n, first, last, sample in rows
+            ]
+
+    def live_workers(self) -> set[str]:
+        with self._lock:
+            rows = self._db.execute(self._q.live_workers, (time.time() - RUNNER_TTL,))
+            return {w for (w,) in rows}
+
+    def messages(self, worker: str | None, state: State | None, limit: int) -> list[Message]:
+        now = time.time()
+        with self._lock:
+            rows = self._db.execute(
+                self._q.messages, {"worker": worker, "state": state, "now": now, "limit": limit}
+            ).fetchall()
+        return [
+            Message(
+                id=i,
+                worker=w,
+                event=orjson.loads(event),
+                state=("scheduled" if s == "queued" and run_at > now else s),
+                enqueued_at=to_datetime(enq),
+                run_at=to_datetime(run_at),
+                attempt=attempt,
+                parent_id=parent,
+                root_id=root,
+                key=key,
+                last_error=error,
+            )
+            for i, w, event, s, enq, run_at, attempt, parent, root, key, error in rows
+        ]
+
+    def traces(self, worker: str) -> list[Trace]:
+        with self._lock:
+            rows = self._db.execute(self._q.traces, (worker,)).fetchall()
+        return [
+            Trace(
+                message_id=mid,
+                worker=w,
+                event=orjson.loads(event),
+                outcome=outcome,
+                result=None if result is None else orjson.loads(result),
+                error=error,
+                traceback=tb,
+                logs=orjson.loads(logs),
+                emitted=orjson.loads(emitted),
+                attempt=attempt,
+                enqueued_at=to_datetime(enq),
+                started_at=to_datetime(started),
+                finished_at=to_datetime(finished),
+            )
+            for mid, w, event, outcome, result, error, tb, logs, emitted, attempt, enq, started, finished in rows
+        ]
+
+    # -- operator actions ------------------------------------------------------------------------
+    def cancel(self, message_id: int) -> bool:
+        with self._write() as db:
+            return db.execute(self._q.cancel, (message_id,)).rowcount > 0
+
+    def purge(self, worker: str) -> int:
+        with self._write() as db:
+            return db.execute(self._q.purge, (worker,)).rowcount
+
+    def retry_dead(self, message_id: int | None, worker: str | None) -> int:
+        with self._write() as db:
+            params = {"id": message_id, "worker": worker, "now": time.time()}
+            return db.execute(self._q.retry_dead, params).rowcount
+
+    def discard_dead(self, message_id: int | None, worker: str | None) -> int:
+        with self._write() as db:
+            return db.execute(self._q.discard_dead, {"id": message_id, "worker": worker}).rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _run_order(row: tuple[Any, ...]) -> tuple[float, int]:
+    return (row[4], row[0])
+
+
+def _kept_traces(batch: Settlement) -> list[Any]:
+    """Only the traces the worker will keep: its newest ``keep``, and apart from them its newest failures."""
+    seen: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    kept = []
+    for t in reversed(batch.traces):
+        if t.keep <= 0:
+            continue
+        ok = t.outcome == "ok"
+        n = seen.get(t.worker, 0)
+        f = failed.get(t.worker, 0)
+        if n < t.keep or (not ok and f < t.keep):
+            kept.append(t)
+        seen[t.worker] = n + 1
+        if not ok:
+            failed[t.worker] = f + 1
+    kept.reverse()
+    return kept
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (no statement in our migrations contains ';' in a literal)."""
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _synchronous() -> str:
+    import os
+
+    value = os.environ.get("CONVEYOR_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+    if value not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"CONVEYOR_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {value!r}")
+    return value

@@ -1,0 +1,25 @@
+-- One statement: for each claimable worker, its room (cap minus running, or :limit), its oldest due
+-- messages up to that room; then the oldest of all of those, up to :limit.
+WITH workers (worker, room) AS (
+  SELECT j.key,
+         CASE WHEN j.value IS NULL THEN :limit
+              ELSE j.value - (SELECT count(*) FROM messages r WHERE r.worker = j.key AND r.state = 'running')
+         END
+  FROM json_each(:limits) AS j
+  WHERE NOT EXISTS (
+    SELECT 1 FROM rules WHERE rules.worker = j.key AND (rules.paused OR rules.blocked IS NOT NULL))
+),
+candidates AS (
+  SELECT m.id, m.run_at, w.room,
+         row_number() OVER (PARTITION BY m.worker ORDER BY m.run_at, m.id) AS rank
+  FROM workers AS w JOIN messages AS m ON m.worker = w.worker
+  WHERE w.room > 0
+    AND m.id IN (SELECT d.id FROM messages AS d
+                 WHERE d.worker = w.worker AND d.state = 'queued' AND d.run_at <= :now
+                 ORDER BY d.run_at, d.id LIMIT :limit)
+)
+UPDATE messages
+SET state = 'running', attempt = attempt + 1, runner = :runner, lease_until = :now + :lease, started_at = :now
+WHERE id IN (SELECT id FROM candidates WHERE rank <= room ORDER BY run_at, id LIMIT :limit)
+RETURNING id, worker, event, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, chain,
+          started_at

@@ -1,0 +1,2 @@
+DELETE FROM messages
+WHERE state = 'dead' AND (:id IS NULL OR id = :id) AND (:worker IS NULL OR worker = :worker)

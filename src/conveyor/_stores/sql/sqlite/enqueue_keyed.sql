@@ -1,0 +1,4 @@
+INSERT INTO messages (worker, event, enqueued_at, run_at, parent_id, root_id, chain, looped, key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+RETURNING id

@@ -1,0 +1,1 @@
+SELECT id FROM messages WHERE key = ? AND state IN ('queued', 'running')
