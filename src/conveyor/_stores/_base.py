@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from .._message import Message, State, Trace, UnknownWorker
 
-__all__ = ["Claimed", "NewMessage", "Settlement", "Store", "StoreCounts", "TraceRecord"]
+__all__ = ["Claimed", "NewMessage", "Settlement", "Store", "StoreCounts", "TraceRecord", "Wakeups"]
 
 
 @dataclass(slots=True)
@@ -102,6 +102,24 @@ class StoreCounts:
     blocked: str | None
 
 
+class Wakeups(Protocol):
+    """Hints that the store changed (an emit, a rule change, a settle), without busy polling.
+
+    A hint may be spurious or coalesced; a runner treats it only as "look now". SQLite watches the
+    database file; PostgreSQL uses LISTEN/NOTIFY.
+    """
+
+    async def wait(self, timeout: float) -> bool:
+        """Return True on a hint, False when ``timeout`` seconds passed without one."""
+        ...
+
+    def wakeups(self) -> Wakeups:
+        """A new source of change hints for one runner's loop (closed by the runner)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class Store(Protocol):
     """A message store. SQLite and PostgreSQL implement it and pass one contract suite."""
 
@@ -173,5 +191,9 @@ class Store(Protocol):
     def retry_dead(self, message_id: int | None, worker: str | None) -> int: ...
 
     def discard_dead(self, message_id: int | None, worker: str | None) -> int: ...
+
+    def wakeups(self) -> Wakeups:
+        """A new source of change hints for one runner's loop (closed by the runner)."""
+        ...
 
     def close(self) -> None: ...
