@@ -1,7 +1,7 @@
 -- Messages: queued (run_at <= now), scheduled (queued, run_at > now), running, dead.
 -- A finished message is deleted; the trace is what remains of it.
 CREATE TABLE messages (
-  id          INTEGER PRIMARY KEY,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused
   worker      TEXT    NOT NULL,
   event       TEXT    NOT NULL,
   state       TEXT    NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'dead')),
@@ -33,7 +33,7 @@ CREATE TABLE rules (
 );
 
 CREATE TABLE traces (
-  id          INTEGER PRIMARY KEY,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused
   message_id  INTEGER NOT NULL,
   worker      TEXT    NOT NULL,
   outcome     TEXT    NOT NULL,

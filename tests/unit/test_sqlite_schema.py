@@ -1,0 +1,77 @@
+"""The SQLite store's versioned schema: older databases migrate, newer ones are refused clearly."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import conveyor
+from conveyor._stores._sql import Queries, migrations
+from conveyor._stores._sqlite import SQLiteStore, StoreVersionError
+
+
+def test_new_database_is_at_the_latest_version(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "a.db"))
+    assert store.schema_version() == migrations("sqlite")[-1][0]
+    mode = sqlite3.connect(tmp_path / "a.db").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    store.close()
+
+
+def test_older_database_is_migrated_and_keeps_its_messages(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    version, _, sql = migrations("sqlite")[0]
+    db.executescript(sql)
+    db.execute(f"PRAGMA user_version = {version}")
+    db.execute(
+        "INSERT INTO messages (worker, event, enqueued_at, run_at) VALUES ('w', '{\"old\": true}', 1, 1)"
+    )
+    db.commit()
+    db.close()
+    app = conveyor.App(f"sqlite:///{path}")
+    assert [m.event for m in app.messages()] == [{"old": True}]
+    assert app.store.schema_version() == migrations("sqlite")[-1][0] > version  # type: ignore[attr-defined]
+    app.close()
+
+
+def test_newer_database_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 999")
+    db.close()
+    with pytest.raises(StoreVersionError, match="schema version 999, newer than this Conveyor knows"):
+        SQLiteStore(str(path))
+
+
+def test_every_query_file_parses(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "q.db"))
+    db = sqlite3.connect(tmp_path / "q.db")
+    queries = Queries("sqlite")
+    for name in sorted(queries.names()):
+        sql = getattr(queries, name)
+        named = set(re.findall(r"(?<!:):([a-z_]+)", sql))
+        params: object = dict.fromkeys(named) if named else [None] * sql.count("?")
+        db.execute("EXPLAIN " + sql, params)  # type: ignore[arg-type]  # raises on any error in the SQL
+    store.close()
+
+
+def test_claim_is_one_statement() -> None:
+    claim = Queries("sqlite").claim
+    body = "\n".join(line for line in claim.splitlines() if not line.lstrip().startswith("--"))
+    assert body.count(";") == 0 and "RETURNING" in body
+
+
+def test_store_urls(tmp_path: Path) -> None:
+    from conveyor._stores import open_store
+
+    with pytest.raises(ValueError, match="unknown store URL"):
+        open_store("mysql://x")
+    with pytest.raises(ValueError, match="names no file"):
+        open_store("sqlite://")
+    store = open_store(f"sqlite:///{tmp_path}/sub/dir/c.db")
+    assert (tmp_path / "sub" / "dir" / "c.db").exists()
+    store.close()
