@@ -1,19 +1,37 @@
-"""Run one handler: async ones on the loop, sync ones in a thread pool; timeouts; outcomes."""
+"""Run handlers: async ones on the loop, sync ones on a pool of threads fed from one queue.
+
+Sync handlers do not pay a future and a loop wake-up each: a thread takes jobs from a shared queue,
+runs them one after another while there are any, and hands finished jobs back in batches (one
+``call_soon_threadsafe`` per batch, not per job). Quick handlers therefore stay on one or two warm
+threads; slow ones spread over up to ``slots`` threads.
+
+Timeouts: an async handler is cancelled. A sync handler cannot be: when it passes its timeout its job
+is failed at once and its thread is written off (a new one takes its place, so no slot is lost). If the
+thread still has not returned after a grace period the runner asks to be replaced.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
+import threading
+import time
 import traceback
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .._context import HandlerContext, current
 from .._errors import Incomplete
-from .._registry import Handler, WorkerSpec
+from .._registry import WorkerSpec
+from .._stores import Claimed
 
-__all__ = ["Executor", "Outcome"]
+__all__ = ["Job", "Outcome", "SyncPool", "outcome_of", "run_async", "timeout_outcome"]
+
+_GROW_AFTER = 0.001
+"""Seconds queued jobs may sit without any job starting before the pool adds threads."""
 
 
 @dataclass(slots=True)
@@ -24,76 +42,180 @@ class Outcome:
     traceback: str | None = None
 
 
-def _call_sync(handler: Handler, args: Sequence[Any], ctx: HandlerContext) -> Any:
-    token = current.set(ctx)
+OK = Outcome("ok")
+
+
+def outcome_of(exc: BaseException) -> Outcome:
+    if isinstance(exc, Incomplete):
+        return Outcome("incomplete", error=f"Incomplete: {exc}" if str(exc) else "Incomplete")
+    return Outcome(
+        "error", error=f"{type(exc).__name__}: {exc}", traceback="".join(traceback.format_exception(exc))
+    )
+
+
+def timeout_outcome(spec: WorkerSpec) -> Outcome:
+    return Outcome("timeout", error=f"TimeoutError: the handler ran past its timeout of {spec.timeout:g} s")
+
+
+async def run_async(spec: WorkerSpec, args: Sequence[Any], ctx: HandlerContext) -> Outcome:
+    """Run an async handler on this loop, with its timeout."""
+    current.set(ctx)  # this runs in its own task, whose context is a copy
     try:
-        return handler(*args)
-    finally:
-        current.reset(token)
-
-
-class Executor:
-    """Executes handlers for one runner with at most ``slots`` threads for sync handlers."""
-
-    def __init__(self, slots: int) -> None:
-        self._threads = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="conveyor-handler")
-        self.stuck = 0
-        """Sync handlers that passed their timeout and still hold a thread."""
-
-    async def execute(self, spec: WorkerSpec, args: Sequence[Any], ctx: HandlerContext) -> Outcome:
-        try:
-            if spec.is_async:
-                result = await self._run_async(spec, args, ctx)
-            else:
-                result = await self._run_sync(spec, args, ctx)
-        except _TimedOut:
-            return Outcome("timeout", error=f"TimeoutError: the handler ran past its timeout of {spec.timeout:g} s")
-        except Incomplete as exc:
-            return Outcome("incomplete", error=f"Incomplete: {exc}" if str(exc) else "Incomplete")
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            return Outcome(
-                "error",
-                error=f"{type(exc).__name__}: {exc}",
-                traceback="".join(traceback.format_exception(exc)),
-            )
-        return Outcome("ok", result)
-
-    async def _run_async(self, spec: WorkerSpec, args: Sequence[Any], ctx: HandlerContext) -> Any:
-        token = current.set(ctx)
-        try:
-            if spec.timeout is None:
-                return await spec.handler(*args)
+        if spec.timeout is None:
+            result = await spec.handler(*args)
+        else:
             scope = asyncio.timeout(spec.timeout)
             try:
                 async with scope:
-                    return await spec.handler(*args)
+                    result = await spec.handler(*args)
             except TimeoutError:
                 if scope.expired():
-                    raise _TimedOut from None
+                    return timeout_outcome(spec)
                 raise  # the handler's own TimeoutError is an ordinary error
-        finally:
-            current.reset(token)
-
-    async def _run_sync(self, spec: WorkerSpec, args: Sequence[Any], ctx: HandlerContext) -> Any:
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._threads, _call_sync, spec.handler, args, ctx)
-        if spec.timeout is None:
-            return await future
-        done, _ = await asyncio.wait((future,), timeout=spec.timeout)
-        if not done:
-            self.stuck += 1
-            future.add_done_callback(self._unstuck)
-            raise _TimedOut
-        return future.result()
-
-    def _unstuck(self, _future: object) -> None:
-        self.stuck -= 1
-
-    def shutdown(self, wait: bool) -> None:
-        self._threads.shutdown(wait=wait, cancel_futures=True)
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:
+        return outcome_of(exc)
+    return OK if result is None else Outcome("ok", result)
 
 
-class _TimedOut(Exception):
-    pass
+class Job:
+    """One sync handler call. The pool's threads and the loop share it under the GIL."""
+
+    __slots__ = ("abandoned", "args", "claimed", "ctx", "deadline", "outcome", "spec", "stuck_at", "thread")
+
+    def __init__(self, spec: WorkerSpec, claimed: Claimed, ctx: HandlerContext, args: Sequence[Any]) -> None:
+        self.spec = spec
+        self.claimed = claimed
+        self.ctx = ctx
+        self.args = args
+        self.deadline: float | None = None
+        """Monotonic time the handler must return by; set when a thread starts it."""
+        self.outcome: Outcome | None = None
+        self.abandoned = False
+        """Timed out or released: whatever the thread returns is thrown away."""
+        self.stuck_at: float | None = None
+        self.thread: threading.Thread | None = None
+
+
+class SyncPool:
+    """Threads that run sync jobs; ``on_done`` gets finished jobs on the loop, in batches."""
+
+    def __init__(self, slots: int, on_done: Callable[[list[Job]], None]) -> None:
+        self.target = slots
+        self._on_done = on_done
+        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._done: deque[Job] = deque()
+        self._notified = False
+        self._threads: set[threading.Thread] = set()
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._checking = False
+        self._started = 0
+        self.running: dict[int, Job] = {}
+        """Jobs a thread is running now, by id(job)."""
+        self.stuck: dict[int, Job] = {}
+        """Jobs that passed their timeout and whose thread has not returned yet."""
+
+    def submit(self, jobs: Sequence[Job]) -> None:
+        """Queue jobs. One thread starts at once if none is idle; more only if jobs stop moving."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        put = self._queue.put
+        for job in jobs:
+            put(job)
+        self._grow(1)
+        if not self._checking and len(jobs) > 1:
+            self._checking = True
+            self._loop.call_later(_GROW_AFTER, self._check, self._started)
+
+    def _check(self, started: int) -> None:
+        """While jobs wait: if none started since the last look, every thread is blocked: add threads."""
+        waiting = self._queue.qsize()
+        if not waiting or self._loop is None or len(self._threads) >= self.target:
+            self._checking = False
+            return
+        if self._started == started:
+            self._grow(waiting)
+        self._loop.call_later(_GROW_AFTER, self._check, self._started)
+
+    def _grow(self, wanted: int) -> None:
+        with self._lock:
+            missing = min(wanted - self._idle, self.target - len(self._threads))
+            for _ in range(max(0, missing)):
+                thread = threading.Thread(target=self._work, name="conveyor-handler", daemon=True)
+                self._threads.add(thread)
+                self._idle += 1
+                thread.start()
+
+    def write_off(self, job: Job) -> None:
+        """A job past its timeout: its thread no longer counts, and a fresh one may take its place."""
+        job.abandoned = True
+        job.stuck_at = time.monotonic()
+        self.stuck[id(job)] = job
+        with self._lock:
+            self.target += 1
+
+    def _work(self) -> None:
+        me = threading.current_thread()
+        get = self._queue.get
+        running = self.running
+        while True:
+            job = get()
+            with self._lock:
+                self._idle -= 1
+            if job is None:
+                break
+            if not job.abandoned:
+                job.thread = me
+                timeout = job.spec.timeout
+                job.deadline = None if timeout is None else time.monotonic() + timeout
+                running[id(job)] = job
+                self._started += 1
+                token = current.set(job.ctx)
+                try:
+                    result = job.spec.handler(*job.args)
+                    job.outcome = OK if result is None else Outcome("ok", result)
+                except BaseException as exc:
+                    job.outcome = outcome_of(exc)
+                finally:
+                    current.reset(token)
+                    running.pop(id(job), None)
+                self._finished(job)
+            with self._lock:
+                if job.stuck_at is not None:
+                    self.target -= 1  # this thread was written off and came back
+                if len(self._threads) > self.target:
+                    self._threads.discard(me)
+                    return
+                self._idle += 1
+
+    def _finished(self, job: Job) -> None:
+        self._done.append(job)
+        if not self._notified:
+            self._notified = True
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(self._collect)
+
+    def _collect(self) -> None:
+        self._notified = False
+        done = self._done
+        batch = []
+        while done:
+            job = done.popleft()
+            if job.stuck_at is not None:
+                self.stuck.pop(id(job), None)
+            batch.append(job)
+        if batch:
+            self._on_done(batch)
+
+    def shutdown(self) -> None:
+        """Stop the idle threads; busy ones end after their job (they are daemon threads)."""
+        with self._lock:
+            self.target = 0
+            count = len(self._threads)
+        for _ in range(count):
+            self._queue.put(None)

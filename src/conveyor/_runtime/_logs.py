@@ -28,7 +28,7 @@ _handler = _TraceHandler()
 _handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
 
-class capture_logs:  # noqa: N801 - used as a context manager, like contextlib's
+class capture_logs:  # a context manager, named like contextlib's
     """While any runner is active, the root logger feeds records to the current message's trace.
 
     Records are captured when they pass their logger's level (the root logger's default is WARNING).

@@ -23,11 +23,19 @@ from .._emitter import Emitter
 from .._message import Message, to_datetime
 from .._registry import Registry, WorkerSpec
 from .._stores import Claimed, Settlement, Store, TraceRecord
-from ._executor import Executor, Outcome
+from .._stores._base import Wakeups
+from ._executor import Job, Outcome, SyncPool, outcome_of, run_async, timeout_outcome
 from ._logs import capture_logs
 from ._policy import retry_delay
 
-__all__ = ["Runner", "RunnerOptions"]
+__all__ = [
+    "RETIRE_MAX_MEMORY",
+    "RETIRE_MAX_TASKS",
+    "RETIRE_STUCK",
+    "Runner",
+    "RunnerOptions",
+    "resident_bytes",
+]
 
 log = logging.getLogger("conveyor.runner")
 T = TypeVar("T")
@@ -37,7 +45,7 @@ DEFAULT_SLOTS = 50
 @dataclass(frozen=True, slots=True)
 class RunnerOptions:
     slots: int = DEFAULT_SLOTS
-    """Messages this runner runs at once (sync handlers get as many threads)."""
+    """Messages this runner runs at once (sync handlers get up to as many threads)."""
     lease: float = 30.0
     incomplete_delay: float = 300.0
     max_claim: int = 500
@@ -45,6 +53,18 @@ class RunnerOptions:
     poll: float = 1.0
     """Longest an idle runner waits before it looks at the store again without a wake-up hint."""
     rescue_every: float = 5.0
+    max_tasks: int | None = None
+    """Retire (finish in-flight messages and return) after claiming this many messages."""
+    max_memory: int | None = None
+    """Retire once the process's resident memory passes this many bytes."""
+    stuck_grace: float | None = None
+    """Seconds a sync handler past its timeout may keep its thread before the runner retires
+    (None: the handler's timeout, between 1 and 30 s)."""
+
+
+RETIRE_MAX_TASKS = "max-tasks"
+RETIRE_MAX_MEMORY = "max-memory"
+RETIRE_STUCK = "stuck"
 
 
 class Runner:
@@ -62,12 +82,22 @@ class Runner:
         self.options = options or RunnerOptions()
         self.id = runner_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.processed = 0
+        self.claimed = 0
+        self.exit_reason: str | None = None
+        """Why the runner retired on its own: max-tasks, max-memory or stuck (None: it was stopped)."""
         self._limits = registry.limits()
         self._batch = Settlement()
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._executor = Executor(self.options.slots)
+        self._inflight: dict[int, asyncio.Task[None] | Job] = {}
+        self._sync_inflight = 0
+        self._pool = SyncPool(self.options.slots, self._sync_done)
         self._io_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="conveyor-store")
         self._wake: asyncio.Event | None = None
+        self._empty: asyncio.Event | None = None
+        self._kick: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._memory_checked = 0.0
+        sync_timeouts = [s.timeout for s in registry if not s.is_async and s.timeout is not None]
+        self._min_sync_timeout = min(sync_timeouts, default=None)
 
     # -- public faces ----------------------------------------------------------------------------
     async def drain(self) -> int:
@@ -75,7 +105,8 @@ class Runner:
         return await self._main(stop=None)
 
     async def serve(self, stop: asyncio.Event, grace: float = 30.0) -> int:
-        """Run until ``stop`` is set; then finish in-flight messages within ``grace`` seconds."""
+        """Run until ``stop`` is set (or the runner retires); then finish in-flight messages within
+        ``grace`` seconds and release the rest without using an attempt."""
         return await self._main(stop=stop, grace=grace)
 
     def wake(self) -> None:
@@ -85,18 +116,32 @@ class Runner:
 
     # -- the loop --------------------------------------------------------------------------------
     async def _main(self, stop: asyncio.Event | None, grace: float = 30.0) -> int:
+        self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        heart = asyncio.create_task(self._heartbeat(), name="conveyor-heartbeat")
+        self._empty = asyncio.Event()
+        self._empty.set()
+        self._kick = asyncio.Event()
+        helpers = [
+            asyncio.create_task(self._heartbeat(), name="conveyor-heartbeat"),
+            asyncio.create_task(self._watchdog(), name="conveyor-watchdog"),
+        ]
+        wakeups: Wakeups | None = None
+        if stop is not None:
+            wakeups = self._open_wakeups()
+            helpers.append(asyncio.create_task(self._listen(wakeups), name="conveyor-wakeups"))
         try:
             with capture_logs():
                 await self._io(self.store.rescue)
-                await self._loop(stop)
+                await self._loop_until(stop)
                 if stop is not None:
                     await self._finish(grace)
         finally:
-            heart.cancel()
+            for helper in helpers:
+                helper.cancel()
             await self._abandon()
-            self._executor.shutdown(wait=False)
+            self._pool.shutdown()
+            if wakeups is not None:
+                wakeups.close()
             try:
                 self.store.leave(self.id)
             except Exception:
@@ -104,15 +149,45 @@ class Runner:
             self._io_thread.shutdown(wait=True)
         return self.processed
 
-    async def _loop(self, stop: asyncio.Event | None) -> None:
+    def _open_wakeups(self) -> Wakeups | None:
+        opener = getattr(self.store, "wakeups", None)
+        if opener is None:
+            return None
+        try:
+            return opener()  # type: ignore[no-any-return]
+        except Exception as error:
+            log.warning(
+                "runner %s: no wake-up hints from the store (%s); polling every %g s",
+                self.id,
+                error,
+                self.options.poll,
+            )
+            return None
+
+    async def _listen(self, wakeups: Wakeups | None) -> None:
+        """Turn store hints (and, without one for ``poll`` seconds, a timeout) into loop wake-ups."""
+        while True:
+            if wakeups is None:
+                await asyncio.sleep(self.options.poll)
+            else:
+                await wakeups.wait(self.options.poll)
+            self.wake()
+
+    def _retiring(self, stop: asyncio.Event | None) -> bool:
+        return self.exit_reason is not None or (stop is not None and stop.is_set())
+
+    async def _loop_until(self, stop: asyncio.Event | None) -> None:
         wake = self._wake
         assert wake is not None
         failures = 0
-        while stop is None or not stop.is_set():
+        max_tasks = self.options.max_tasks
+        while not self._retiring(stop):
             wake.clear()
             batch = self._take_batch()
-            free = self.options.slots - len(self._inflight) - self._executor.stuck
+            free = self.options.slots - len(self._inflight)
             want = min(free, self.options.max_claim)
+            if max_tasks is not None:
+                want = min(want, max_tasks - self.claimed)
             try:
                 claimed = await self._io(self._exchange, batch, want)
             except Exception as error:
@@ -123,8 +198,13 @@ class Runner:
                 await asyncio.sleep(pause)
                 continue
             failures = 0
-            for c in claimed:
-                self._start(c)
+            if claimed:
+                self._start(claimed)
+            if max_tasks is not None and self.claimed >= max_tasks:
+                self._retire(RETIRE_MAX_TASKS)
+                break
+            if self.options.max_memory is not None:
+                self._check_memory(self.options.max_memory)
             if want and len(claimed) == want:
                 continue  # there may be more
             if stop is None and not self._inflight:
@@ -146,6 +226,24 @@ class Runner:
             for w in waiters:
                 w.cancel()
 
+    def _retire(self, reason: str) -> None:
+        if self.exit_reason is None:
+            self.exit_reason = reason
+            log.info("runner %s: retiring (%s)", self.id, reason)
+        self.wake()
+
+    def _check_memory(self, limit: int) -> None:
+        now = time.monotonic()
+        if now - self._memory_checked < 0.5:
+            return
+        self._memory_checked = now
+        rss = resident_bytes()
+        if rss is not None and rss > limit:
+            log.warning(
+                "runner %s: resident memory %d MB passed the limit of %d MB", self.id, rss >> 20, limit >> 20
+            )
+            self._retire(RETIRE_MAX_MEMORY)
+
     def _exchange(self, batch: Settlement, want: int) -> list[Claimed]:
         """On the store thread: settle what finished, then claim for the free slots."""
         if batch:
@@ -156,8 +254,16 @@ class Runner:
 
     async def _finish(self, grace: float) -> None:
         """Stopping: let in-flight handlers finish within ``grace``, then settle what finished."""
-        if self._inflight:
-            await asyncio.wait(list(self._inflight.values()), timeout=grace)
+        if self._inflight and self._empty is not None:
+            try:
+                await asyncio.wait_for(self._empty.wait(), timeout=grace)
+            except TimeoutError:
+                log.warning(
+                    "runner %s: %d messages still running after the %g s grace period go back to the queue",
+                    self.id,
+                    len(self._inflight),
+                    grace,
+                )
         batch = self._take_batch()
         if batch:
             await self._io(self.store.settle, self.id, batch)
@@ -165,25 +271,32 @@ class Runner:
     async def _abandon(self) -> None:
         """Whatever is still running goes back to the queue without using an attempt."""
         batch = self._take_batch()
-        for message_id, task in list(self._inflight.items()):
-            task.cancel()
+        for message_id, item in list(self._inflight.items()):
+            if isinstance(item, Job):
+                item.abandoned = True
+            else:
+                item.cancel()
             batch.release.append(message_id)
         self._inflight.clear()
         if batch:
             try:
-                self.store.settle(self.id, batch)
+                await self._io(self.store.settle, self.id, batch)
             except Exception:
-                log.exception("runner %s: could not release %d messages; their leases will expire",
-                              self.id, len(batch.release))
+                log.exception(
+                    "runner %s: could not release %d messages; their leases will expire",
+                    self.id,
+                    len(batch.release),
+                )
 
     async def _heartbeat(self) -> None:
         every = max(0.05, self.options.lease / 3)
+        rescue_every = min(self.options.rescue_every, self.options.lease)
         last_rescue = time.monotonic()
         workers = self.registry.names()
         while True:
             try:
                 await self._io(self.store.heartbeat, self.id, workers, self.options.lease)
-                if time.monotonic() - last_rescue >= self.options.rescue_every:
+                if time.monotonic() - last_rescue >= rescue_every:
                     last_rescue = time.monotonic()
                     if await self._io(self.store.rescue):
                         self.wake()
@@ -191,29 +304,131 @@ class Runner:
                 log.warning("runner %s: heartbeat failed (%s)", self.id, error)
             await asyncio.sleep(every)
 
+    async def _watchdog(self) -> None:
+        """Time out sync handlers; retire the runner when a timed-out one keeps its thread too long."""
+        kick = self._kick
+        assert kick is not None
+        pool = self._pool
+        while True:
+            now = time.monotonic()
+            next_at = now + 3600.0
+            for job in list(pool.running.values()):
+                if job.abandoned or job.deadline is None:
+                    continue
+                if job.deadline <= now:
+                    self._timed_out(job)
+                else:
+                    next_at = min(next_at, job.deadline)
+            for job in list(pool.stuck.values()):
+                assert job.stuck_at is not None
+                limit = job.stuck_at + self._stuck_grace(job.spec)
+                if limit <= now:
+                    if self.exit_reason is None:
+                        log.error(
+                            "runner %s: a %r handler is still running %g s past its timeout; "
+                            "this runner will be replaced",
+                            self.id,
+                            job.spec.name,
+                            now - job.stuck_at,
+                        )
+                    self._retire(RETIRE_STUCK)
+                else:
+                    next_at = min(next_at, limit)
+            if self._sync_inflight and self._min_sync_timeout is not None:
+                next_at = min(next_at, now + self._min_sync_timeout)
+            kick.clear()
+            if not self._sync_inflight and not pool.stuck:
+                await kick.wait()
+            else:
+                try:
+                    await asyncio.wait_for(kick.wait(), timeout=max(0.001, next_at - now))
+                except TimeoutError:
+                    pass
+
+    def _stuck_grace(self, spec: WorkerSpec) -> float:
+        if self.options.stuck_grace is not None:
+            return self.options.stuck_grace
+        return min(30.0, max(1.0, spec.timeout or 1.0))
+
+    def _timed_out(self, job: Job) -> None:
+        c = job.claimed
+        if self._inflight.pop(c.id, None) is None:
+            return
+        self._pool.write_off(job)
+        self._sync_inflight -= 1
+        log.warning(
+            "runner %s: message %d (%s) passed its timeout of %g s; its thread is written off",
+            self.id,
+            c.id,
+            c.worker,
+            job.spec.timeout or 0,
+        )
+        self._record(job.spec, c, job.ctx, timeout_outcome(job.spec))
+        self._settled_one()
+
     async def _io(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._io_thread, fn, *args)
 
-    # -- one message -----------------------------------------------------------------------------
-    def _start(self, c: Claimed) -> None:
-        task = asyncio.create_task(self._handle(c))
-        self._inflight[c.id] = task
-
-    async def _handle(self, c: Claimed) -> None:
-        try:
-            spec = self.registry[c.worker]
+    # -- messages --------------------------------------------------------------------------------
+    def _start(self, claimed: list[Claimed]) -> None:
+        self.claimed += len(claimed)
+        jobs: list[Job] = []
+        loop = self._loop
+        assert loop is not None
+        registry = self.registry
+        for c in claimed:
+            spec = registry[c.worker]
             if c.attempt > spec.max_attempts:
                 self._exhausted(spec, c)
-                return
+                continue
             ctx = HandlerContext(self.emitter, c.id, c.worker, c.root_id, c.chain)
-            event = decode(c.event)
+            try:
+                event = decode(c.event)
+            except Exception as exc:  # a row not written by emit: fail it like a handler error
+                self._record(spec, c, ctx, outcome_of(exc))
+                continue
             args: tuple[Any, ...] = (event, _message(c, event)) if spec.wants_message else (event,)
-            outcome = await self._executor.execute(spec, args, ctx)
+            if spec.is_async:
+                self._inflight[c.id] = loop.create_task(self._handle_async(spec, c, ctx, args))
+            else:
+                job = Job(spec, c, ctx, args)
+                self._inflight[c.id] = job
+                jobs.append(job)
+        if jobs:
+            self._sync_inflight += len(jobs)
+            self._pool.submit(jobs)
+            if self._kick is not None:
+                self._kick.set()
+        if self._inflight and self._empty is not None:
+            self._empty.clear()
+
+    async def _handle_async(
+        self, spec: WorkerSpec, c: Claimed, ctx: HandlerContext, args: tuple[Any, ...]
+    ) -> None:
+        outcome = await run_async(spec, args, ctx)
+        if self._inflight.pop(c.id, None) is not None:
             self._record(spec, c, ctx, outcome)
-        finally:
-            self._inflight.pop(c.id, None)
-            if self._wake is not None:
-                self._wake.set()
+            self._settled_one()
+
+    def _sync_done(self, jobs: list[Job]) -> None:
+        """On the loop: sync jobs that threads finished (abandoned ones were already settled)."""
+        inflight = self._inflight
+        for job in jobs:
+            if job.abandoned:
+                continue
+            c = job.claimed
+            if inflight.pop(c.id, None) is None:
+                continue
+            self._sync_inflight -= 1
+            assert job.outcome is not None
+            self._record(job.spec, c, job.ctx, job.outcome)
+        self._settled_one()
+
+    def _settled_one(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+        if not self._inflight and self._empty is not None:
+            self._empty.set()
 
     def _record(self, spec: WorkerSpec, c: Claimed, ctx: HandlerContext, outcome: Outcome) -> None:
         batch = self._batch
@@ -254,8 +469,22 @@ class Runner:
         if spec.traces > 0:
             now = time.time()
             self._batch.traces.append(
-                TraceRecord(c.id, c.worker, "error", c.event, None, error, None, [], [], c.attempt - 1,
-                            c.enqueued_at, now, now, spec.traces)
+                TraceRecord(
+                    c.id,
+                    c.worker,
+                    "error",
+                    c.event,
+                    None,
+                    error,
+                    None,
+                    [],
+                    [],
+                    c.attempt - 1,
+                    c.enqueued_at,
+                    now,
+                    now,
+                    spec.traces,
+                )
             )
 
     def _take_batch(self) -> Settlement:
@@ -282,3 +511,15 @@ def _message(c: Claimed, event: Any) -> Message:
         key=c.key,
         last_error=c.last_error,
     )
+
+
+def resident_bytes() -> int | None:
+    """This process's resident set size (Linux ``/proc``), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096

@@ -113,10 +113,6 @@ class Wakeups(Protocol):
         """Return True on a hint, False when ``timeout`` seconds passed without one."""
         ...
 
-    def wakeups(self) -> Wakeups:
-        """A new source of change hints for one runner's loop (closed by the runner)."""
-        ...
-
     def close(self) -> None: ...
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from .._message import Message, State, Trace, UnknownWorker, to_datetime
-from ._base import Claimed, NewMessage, Settlement, StoreCounts
+from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups
 from ._sql import Queries, migrations
 
 __all__ = ["SQLiteStore", "StoreVersionError"]
@@ -32,7 +32,7 @@ class SQLiteStore:
     def __init__(self, path: str, *, url: str | None = None, busy_timeout: float = 60.0) -> None:
         if sqlite3.sqlite_version_info < _MIN_SQLITE:
             raise RuntimeError(
-                f"Conveyor needs SQLite >= 3.35 (for UPDATE … RETURNING); this Python has {sqlite3.sqlite_version}"
+                f"Conveyor needs SQLite >= 3.35; this Python has {sqlite3.sqlite_version}"
             )
         self.url = url or f"sqlite:///{path}"
         self.path = path
@@ -153,7 +153,10 @@ class SQLiteStore:
             if batch.incomplete:
                 db.executemany(
                     q.incomplete,
-                    [{"id": i, "delay": delay, "now": now, "runner": runner} for i, delay in batch.incomplete],
+                    [
+                        {"id": i, "delay": delay, "now": now, "runner": runner}
+                        for i, delay in batch.incomplete
+                    ],
                 )
             if batch.bury:
                 db.executemany(
@@ -227,9 +230,7 @@ class SQLiteStore:
         with self._lock:
             rows = self._db.execute(self._q.counts, {"now": time.time()}).fetchall()
             rules = {w: (bool(p), b) for w, p, b in self._db.execute(self._q.rules)}
-        out = [
-            StoreCounts(w, q, s, r, d, *rules.pop(w, (False, None))) for w, q, s, r, d in rows
-        ]
+        out = [StoreCounts(w, q, s, r, d, *rules.pop(w, (False, None))) for w, q, s, r, d in rows]
         out.extend(StoreCounts(w, 0, 0, 0, 0, p, b) for w, (p, b) in rules.items())
         return out
 
@@ -288,7 +289,21 @@ class SQLiteStore:
                 started_at=to_datetime(started),
                 finished_at=to_datetime(finished),
             )
-            for mid, w, event, outcome, result, error, tb, logs, emitted, attempt, enq, started, finished in rows
+            for (
+                mid,
+                w,
+                event,
+                outcome,
+                result,
+                error,
+                tb,
+                logs,
+                emitted,
+                attempt,
+                enq,
+                started,
+                finished,
+            ) in rows
         ]
 
     # -- operator actions ------------------------------------------------------------------------
@@ -308,6 +323,12 @@ class SQLiteStore:
     def discard_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._write() as db:
             return db.execute(self._q.discard_dead, {"id": message_id, "worker": worker}).rowcount
+
+    def wakeups(self) -> Wakeups:
+        """Hints that another process wrote the database: inotify on Linux, else ``data_version``."""
+        from ._sqlite_wakeups import sqlite_wakeups
+
+        return sqlite_wakeups(self.path)
 
     def close(self) -> None:
         with self._lock:

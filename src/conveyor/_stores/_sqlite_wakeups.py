@@ -1,0 +1,201 @@
+"""Change hints for an SQLite database without busy polling.
+
+On Linux the database's directory is watched with inotify (through a few ctypes calls): every commit
+of any process writes the ``-wal`` file, the kernel makes our descriptor readable, and the event loop
+(``add_reader``) wakes the runner at once. Nothing runs while nothing is written. A runner that gets
+the hint claims inside ``BEGIN IMMEDIATE``, which waits for the writer's commit to finish, so a hint
+never arrives "too early" to see the new rows.
+
+Elsewhere (or when inotify is unavailable) ``PRAGMA data_version`` is read on a private connection a
+few times a second: cheap, but a poll, so it is only the fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import errno
+import os
+import sqlite3
+import struct
+import sys
+
+__all__ = ["DataVersionWakeups", "InotifyWakeups", "SleepWakeups", "sqlite_wakeups"]
+
+_IN_MODIFY = 0x00000002
+_IN_CREATE = 0x00000100
+_IN_MOVED_TO = 0x00000080
+_IN_Q_OVERFLOW = 0x00004000
+_IN_NONBLOCK = 0o4000
+_IN_CLOEXEC = 0o2000000
+_HEADER = struct.Struct("iIII")
+
+
+class _Waiter:
+    """The shared half: a pending flag and at most one waiting future, fed by ``_hint``."""
+
+    def __init__(self) -> None:
+        self._pending = False
+        self._waiter: asyncio.Future[bool] | None = None
+
+    def _hint(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
+        else:
+            self._pending = True
+
+    async def _wait(self, timeout: float) -> bool:
+        if self._pending:
+            self._pending = False
+            return True
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._waiter = waiter
+        timer = loop.call_later(max(0.0, timeout), _resolve, waiter)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+            self._pending = False
+
+
+def _resolve(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+class InotifyWakeups(_Waiter):
+    """Hints from inotify on the database's directory, filtered to the database and its ``-wal``."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        libc = _libc()
+        if libc is None:
+            raise OSError("no libc with inotify")
+        directory, base = os.path.split(os.path.abspath(path))
+        self._names = {base.encode(), (base + "-wal").encode()}
+        fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+        if fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+        watch = libc.inotify_add_watch(fd, os.fsencode(directory), _IN_MODIFY | _IN_CREATE | _IN_MOVED_TO)
+        if watch < 0:
+            err = ctypes.get_errno()
+            os.close(fd)
+            raise OSError(err, f"inotify_add_watch({directory}) failed")
+        self._fd = fd
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def wait(self, timeout: float) -> bool:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._loop.add_reader(self._fd, self._readable)
+        return await self._wait(timeout)
+
+    def _readable(self) -> None:
+        relevant = False
+        while True:
+            try:
+                data = os.read(self._fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError as error:
+                if error.errno == errno.EINTR:
+                    continue
+                relevant = True  # something is wrong with the watch: look at the store anyway
+                break
+            if not data:
+                break
+            relevant = relevant or self._relevant(data)
+        if relevant:
+            self._hint()
+
+    def _relevant(self, data: bytes) -> bool:
+        offset = 0
+        size = _HEADER.size
+        while offset + size <= len(data):
+            _wd, mask, _cookie, length = _HEADER.unpack_from(data, offset)
+            name = data[offset + size : offset + size + length].rstrip(b"\0")
+            offset += size + length
+            if mask & _IN_Q_OVERFLOW or name in self._names:
+                return True
+        return False
+
+    def close(self) -> None:
+        if self._fd < 0:
+            return
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._fd)
+        os.close(self._fd)
+        self._fd = -1
+
+
+class DataVersionWakeups(_Waiter):
+    """The portable fallback: ``PRAGMA data_version`` on a private connection, every ``interval`` s."""
+
+    def __init__(self, path: str, interval: float = 0.05) -> None:
+        super().__init__()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._interval = interval
+        self._version = self._read()
+
+    def _read(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    async def wait(self, timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            version = self._read()
+            if version != self._version:
+                self._version = version
+                return True
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            await asyncio.sleep(min(self._interval, left))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class SleepWakeups:
+    """No hints at all (an in-memory database has no other process to hear from)."""
+
+    async def wait(self, timeout: float) -> bool:
+        await asyncio.sleep(timeout)
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+def sqlite_wakeups(path: str) -> InotifyWakeups | DataVersionWakeups | SleepWakeups:
+    if path == ":memory:" or path.startswith("file::memory:"):
+        return SleepWakeups()
+    if sys.platform.startswith("linux") and not os.environ.get("CONVEYOR_NO_INOTIFY"):
+        try:
+            return InotifyWakeups(path)
+        except OSError:
+            pass
+    return DataVersionWakeups(path)
+
+
+_LIBC: ctypes.CDLL | None = None
+
+
+def _libc() -> ctypes.CDLL | None:
+    global _LIBC
+    if _LIBC is None:
+        try:
+            lib = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+            lib.inotify_init1.argtypes = [ctypes.c_int]
+            lib.inotify_init1.restype = ctypes.c_int
+            lib.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+            lib.inotify_add_watch.restype = ctypes.c_int
+        except (OSError, AttributeError):
+            return None
+        _LIBC = lib
+    return _LIBC
