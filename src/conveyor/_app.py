@@ -113,7 +113,7 @@ class App:
         self._emitter = None
 
     # -- emitting --------------------------------------------------------------------------------
-    def emit(
+    def emit(  # noqa: PLR0917 - the contract's signature
         self,
         event: Any,
         worker: str,
@@ -145,7 +145,7 @@ class App:
         self.store.set_blocked(check_worker_name(name), None)
 
     # -- un-enqueue ------------------------------------------------------------------------------
-    def cancel(self, id: int) -> bool:  # noqa: A002 - the contract's name
+    def cancel(self, id: int) -> bool:
         """Remove a queued or scheduled message. False if it is running, dead, done or unknown."""
         return self.store.cancel(_message_id(id))
 
@@ -162,7 +162,14 @@ class App:
         }
         for c in self.store.counts():
             out[c.worker] = WorkerStatus(
-                c.worker, c.queued, c.scheduled, c.running, c.dead, c.paused, c.blocked, c.worker not in defined
+                c.worker,
+                c.queued,
+                c.scheduled,
+                c.running,
+                c.dead,
+                c.paused,
+                c.blocked,
+                c.worker not in defined,
             )
         return dict(sorted(out.items()))
 
@@ -171,7 +178,9 @@ class App:
         defined = set(self.registry.names()) | self.store.live_workers()
         return self.store.unknown(sorted(defined))
 
-    def messages(self, worker: str | None = None, state: State | None = None, limit: int = 100) -> list[Message]:
+    def messages(
+        self, worker: str | None = None, state: State | None = None, limit: int = 100
+    ) -> list[Message]:
         """Messages oldest first (by ``run_at``), optionally of one worker and one state."""
         if worker is not None:
             check_worker_name(worker)
@@ -189,11 +198,11 @@ class App:
     def dead(self, worker: str | None = None) -> list[Message]:
         return self.messages(worker, "dead", limit=10_000)
 
-    def retry_dead(self, id: int | None = None, worker: str | None = None) -> int:  # noqa: A002
+    def retry_dead(self, id: int | None = None, worker: str | None = None) -> int:
         """Queue dead letters again with fresh attempts: one by id, all of a worker, or all."""
         return self.store.retry_dead(*_dead_target(id, worker))
 
-    def discard_dead(self, id: int | None = None, worker: str | None = None) -> int:  # noqa: A002
+    def discard_dead(self, id: int | None = None, worker: str | None = None) -> int:
         """Delete dead letters: one by id, all of a worker, or all."""
         return self.store.discard_dead(*_dead_target(id, worker))
 
@@ -214,7 +223,7 @@ class App:
         async def go() -> int:
             return await asyncio.wait_for(self.runner().drain(), timeout)
 
-        return _run_coroutine(go)
+        return int(_run_coroutine(go))
 
     def run(self, processes: int | None = None, concurrency: int | None = None) -> None:
         """Run the workers until interrupted, as ``conveyor run`` does."""

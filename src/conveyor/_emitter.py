@@ -46,7 +46,9 @@ class Emitter:
         messages = []
         for index, item in enumerate(items):
             if not (isinstance(item, tuple) and len(item) == 2):
-                raise TypeError(f"emit_many item {index}: expected an (event, worker) tuple, not {item!r:.80}")
+                raise TypeError(
+                    f"emit_many item {index}: expected an (event, worker) tuple, not {item!r:.80}"
+                )
             messages.append(self.prepare(item[0], item[1], parent=parent))
         if not messages:
             return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 __all__ = ["Incomplete", "UnknownWorkerWarning"]
 
 
-class Incomplete(Exception):  # noqa: N818 - the name is Darklang's, and part of the contract
+class Incomplete(Exception):
     """Raise inside a handler: the worker is not finished with this message yet.
 
     The message goes back to the queue and runs again after the app's ``incomplete_delay``

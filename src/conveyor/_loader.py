@@ -1,4 +1,4 @@
-"""Find the App a command names: ``module:attr``, ``module``, ``path/to/file.py`` or ``path/to/file.py:attr``."""
+"""Find the App a command names: ``module:attr``, ``module``, ``path/file.py`` or ``path/file.py:attr``."""
 
 from __future__ import annotations
 
@@ -48,7 +48,5 @@ def load_app(ref: str) -> App:
         return found
     apps = [value for value in vars(module).values() if isinstance(value, App)]
     if len(apps) != 1:
-        raise AppNotFound(
-            f"{ref}: found {len(apps)} conveyor.App objects; name one as {target}:attr"
-        )
+        raise AppNotFound(f"{ref}: found {len(apps)} conveyor.App objects; name one as {target}:attr")
     return apps[0]

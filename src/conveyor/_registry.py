@@ -21,7 +21,7 @@ _checked: set[str] = set()  # names already known to be valid: the emit path che
 def check_worker_name(name: object) -> str:
     """Return ``name`` if it is a valid worker name, else raise ValueError saying the rule."""
     if name in _checked:
-        return name  # type: ignore[return-value]
+        return name
     if not isinstance(name, str) or _NAME.fullmatch(name) is None:
         raise ValueError(f"invalid worker name {name!r}: a worker name is {NAME_RULE}")
     if len(_checked) < 100_000:
@@ -65,7 +65,9 @@ class WorkerSpec:
         if not callable(backoff) and (
             isinstance(backoff, bool) or not isinstance(backoff, int | float) or not backoff >= 0
         ):
-            raise ValueError(f"backoff must be seconds >= 0 or a callable attempt -> seconds, not {backoff!r}")
+            raise ValueError(
+                f"backoff must be seconds >= 0 or a callable attempt -> seconds, not {backoff!r}"
+            )
         if timeout is not None and (
             isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
         ):
@@ -98,9 +100,7 @@ def _wants_message(name: str, handler: Handler) -> bool:
     except (TypeError, ValueError):
         return False
     positional = [
-        p
-        for p in params
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
     ]
     if any(p.kind is p.VAR_POSITIONAL for p in params):
         return True

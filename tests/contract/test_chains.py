@@ -64,7 +64,11 @@ def test_doubling_self_loop_is_blocked_and_held(make_app) -> None:  # type: igno
     app.emit({"go": 1}, "boom")
     app.drain(timeout=60)
     status = app.status()["boom"]
-    assert status.blocked is not None and "loop protection" in status.blocked and "loop_limit=100" in status.blocked
+    assert (
+        status.blocked is not None
+        and "loop protection" in status.blocked
+        and "loop_limit=100" in status.blocked
+    )
     emitted = 1 + 2 * handled[0]
     assert emitted < 2000  # stopped early
     assert status.queued == emitted - handled[0] > 0  # every unhandled message is held, none dropped

@@ -36,9 +36,18 @@ def test_emit_returns_id_and_message_is_queued(app: conveyor.App) -> None:
     assert [m.id for m in messages] == [first, second]
     m = messages[0]
     assert (m.worker, m.event, m.state, m.attempt, m.parent_id, m.root_id, m.key, m.last_error) == (
-        "w", {"n": 1}, "queued", 0, None, None, None, None
+        "w",
+        {"n": 1},
+        "queued",
+        0,
+        None,
+        None,
+        None,
+        None,
     )
-    assert m.enqueued_at.tzinfo is not None and before - timedelta(seconds=1) <= m.enqueued_at <= datetime.now(UTC)
+    assert m.enqueued_at.tzinfo is not None and before - timedelta(
+        seconds=1
+    ) <= m.enqueued_at <= datetime.now(UTC)
     assert messages[1].event == [1, "two", None, True, 2.5]
     assert app.status()["w"].queued == 2
 
@@ -70,7 +79,9 @@ def test_at_in_the_past_runs_now(app: conveyor.App) -> None:
         ({"key": ""}, "key must be a non-empty str"),
     ],
 )
-def test_bad_scheduling_options_are_refused(app: conveyor.App, options: dict[str, object], error: str) -> None:
+def test_bad_scheduling_options_are_refused(
+    app: conveyor.App, options: dict[str, object], error: str
+) -> None:
     with pytest.raises(ValueError, match=error):
         app.emit("x", "w", **options)  # type: ignore[arg-type]
     assert nothing_stored(app)
@@ -113,7 +124,9 @@ def test_event_over_size_limit_gives_both_sizes(make_app) -> None:  # type: igno
 
 @pytest.mark.parametrize("name", ["", "-starts-with-dash", "has space", "x" * 201, "émoji", "a\nb", 42, None])
 def test_invalid_worker_name_says_the_rule(app: conveyor.App, name: object) -> None:
-    with pytest.raises(ValueError, match=r"a worker name is 1-200 characters of letters, digits and _ \. : / -"):
+    with pytest.raises(
+        ValueError, match=r"a worker name is 1-200 characters of letters, digits and _ \. : / -"
+    ):
         app.emit("x", name)  # type: ignore[arg-type]
     assert nothing_stored(app)
 

@@ -1,4 +1,4 @@
-"""Running messages: ack after the handler, order, handler forms, retries, dead letters, Incomplete, timeouts."""
+"""Running messages: ack after the handler, order, retries, dead letters, Incomplete, timeouts."""
 
 from __future__ import annotations
 
@@ -112,7 +112,9 @@ def test_dead_letter_after_max_attempts_then_retry_and_discard(app: conveyor.App
     assert app.drain() == 6
     dead = app.dead()
     assert [m.id for m in dead] == [first, second]
-    assert all(m.state == "dead" and m.attempt == 3 and m.last_error == f"KeyError: '{m.event}'" for m in dead)
+    assert all(
+        m.state == "dead" and m.attempt == 3 and m.last_error == f"KeyError: '{m.event}'" for m in dead
+    )
     assert app.status()["w"].dead == 2
     assert app.dead("other") == []
 

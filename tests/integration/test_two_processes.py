@@ -46,7 +46,9 @@ def test_two_processes_lose_nothing_and_run_nothing_twice(tmp_path: Path) -> Non
     script.write_text(SCRIPT)
     per_process = 2500
     procs = [
-        subprocess.Popen([sys.executable, str(script), url, name, str(per_process), str(tmp_path / f"{name}.json")])
+        subprocess.Popen(
+            [sys.executable, str(script), url, name, str(per_process), str(tmp_path / f"{name}.json")]
+        )
         for name in ("a", "b")
     ]
     try:
