@@ -43,6 +43,10 @@ class SQLiteStore:
         self._db = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=busy_timeout, cached_statements=256
         )
+        # Small pages for a new database: a WAL commit writes every page it touched in full, and the
+        # hot path (one emit = one commit of a ~100-byte row and its index entries) touches 3-4 pages:
+        # 1 KiB pages make that commit about 1.5x faster than the 4 KiB default (bench/, docs).
+        self._db.execute("PRAGMA page_size = 1024")
         self._db.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode: a commit survives a crash of any process; only a power loss or OS crash
         # can take back the last transactions. FULL (CONVEYOR_SQLITE_SYNCHRONOUS=FULL) fsyncs every commit.
