@@ -1,0 +1,633 @@
+"""The many-hosts store: one PostgreSQL database shared by every runner and emitter.
+
+- Claims are one statement with ``FOR UPDATE SKIP LOCKED``; a worker's global concurrency cap is
+  enforced inside that statement by ``capped_room`` (see migrations/0001_init.sql), which serializes
+  claims of that one worker across hosts with a transaction-scoped advisory lock.
+- Every change runners must hear of (an emit, a rule change, a rescue, a message back in the queue)
+  sends ``NOTIFY`` in its own transaction, so runners hear of it on commit; ``wakeups()`` LISTENs on a
+  dedicated connection.
+- ``enqueue(..., conn=psycopg_connection)`` inserts through a caller's connection, inside its open
+  transaction: a rollback leaves no message, a commit makes it visible and wakes the runners.
+- The clock is the server's: ``now()`` in SQL, times returned as seconds since the epoch.
+- ``?schema=name`` in the URL (default ``conveyor``) keeps several apps apart in one database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import re
+import select
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import orjson
+import psycopg
+from psycopg import pq
+from psycopg.rows import tuple_row
+from psycopg_pool import ConnectionPool
+
+from .._message import Message, State, Trace, UnknownWorker, to_datetime
+from ._base import Claimed, NewMessage, Settlement, StoreCounts
+from ._sql import Queries, migrations
+from ._sqlite import RUNNER_TTL, StoreVersionError, _kept_traces
+
+__all__ = ["DEFAULT_SCHEMA", "PostgresStore", "PostgresWakeups", "parse_url"]
+
+log = logging.getLogger("conveyor.store.postgres")
+
+DEFAULT_SCHEMA = "conveyor"
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,49}")
+_CONVEYOR_PARAMS = ("schema", "pool_size")
+LANE_SIZE = 8
+"""Dedicated autocommit connections kept for the emit hot path (beyond them, emits use the pool)."""
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+
+def parse_url(url: str) -> tuple[str, str, int]:
+    """(libpq conninfo URL, schema, pool size) from a store URL; Conveyor's own query parameters
+    (``schema``, ``pool_size``) are taken out, every other one goes to libpq as is."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("postgresql", "postgres"):
+        raise ValueError(f"not a PostgreSQL URL: {_redact(url)!r}")
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    own = {k: v for k, v in params if k in _CONVEYOR_PARAMS}
+    rest = [(k, v) for k, v in params if k not in _CONVEYOR_PARAMS]
+    schema = own.get("schema", DEFAULT_SCHEMA)
+    if not _SCHEMA_NAME.fullmatch(schema):
+        raise ValueError(
+            f"schema must be 1-50 letters, digits or _ (not starting with a digit), not {schema!r}"
+        )
+    size_text = own.get("pool_size", "10")
+    if not size_text.isdigit() or not 1 <= int(size_text) <= 1000:
+        raise ValueError(f"pool_size must be an int from 1 to 1000, not {size_text!r}")
+    conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(rest), parts.fragment))
+    return conninfo, schema, int(size_text)
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for error messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class _Queries:
+    """The named queries of sql/postgres with the schema and NOTIFY channel filled in."""
+
+    def __init__(self, schema: str) -> None:
+        base = Queries("postgres")
+        self.schema = schema
+        self.channel = f"conveyor.{schema}"
+        self._text = {name: self.fill(getattr(base, name)) for name in base.names()}
+
+    def fill(self, sql: str) -> str:
+        return sql.replace("{schema}", f'"{self.schema}"').replace("{channel}", self.channel)
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._text[name]
+        except KeyError:
+            raise AttributeError(f"no query named {name!r}") from None
+
+
+class PostgresStore:
+    """Store on one PostgreSQL database (``postgresql://user:password@host:port/db?schema=name``)."""
+
+    def __init__(self, url: str, *, connect_timeout: float = 10.0) -> None:
+        self.url = url
+        self.conninfo, self.schema, pool_size = parse_url(url)
+        self._q = _Queries(self.schema)
+        self.channel = self._q.channel
+        self._connect_timeout = connect_timeout
+        self._migrate()
+        self._pool: ConnectionPool[Conn] = ConnectionPool(
+            self.conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "connect_timeout": int(connect_timeout)},
+            name=f"conveyor-{self.schema}",
+            timeout=30.0,
+            reconnect_timeout=0,  # keep trying: a database restart must never leave a runner without a pool
+            open=False,
+        )
+        self._pool.open(wait=False)
+        self._lane: queue.SimpleQueue[tuple[Conn, psycopg.Cursor[tuple[Any, ...]]]] = queue.SimpleQueue()
+        self._lane_count = 0
+        self._lane_lock = threading.Lock()
+        self._closed = False
+
+    # -- connections -----------------------------------------------------------------------------
+    def _connect(self) -> Conn:
+        try:
+            return psycopg.connect(self.conninfo, autocommit=True, connect_timeout=int(self._connect_timeout))
+        except psycopg.OperationalError as error:
+            raise psycopg.OperationalError(
+                f"cannot connect to the PostgreSQL store {_redact(self.url)}: {error}".strip()
+            ) from error
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[Conn]:
+        """A pooled autocommit connection. One the server has dropped (a restart) is never handed out:
+        the pool discards it on return and opens another."""
+        conn = self._pool.getconn()
+        for _ in range(16):
+            if not _broken(conn):
+                break
+            conn.close()
+            self._pool.putconn(conn)
+            conn = self._pool.getconn()
+        try:
+            yield conn
+        finally:
+            self._pool.putconn(conn)
+
+    def _lane_get(self) -> tuple[Conn, psycopg.Cursor[tuple[Any, ...]]]:
+        """A dedicated connection and cursor for one emit: no pool bookkeeping on the hot path."""
+        while True:
+            try:
+                pair = self._lane.get_nowait()
+            except queue.Empty:
+                break
+            if not _broken(pair[0]):
+                return pair
+            self._lane_drop(pair[0])
+        with self._lane_lock:
+            self._lane_count += 1
+        try:
+            conn = self._connect()
+        except BaseException:
+            with self._lane_lock:
+                self._lane_count -= 1
+            raise
+        return conn, conn.cursor()
+
+    def _lane_put(self, pair: tuple[Conn, psycopg.Cursor[tuple[Any, ...]]]) -> None:
+        if (
+            self._closed
+            or self._lane_count > LANE_SIZE
+            or pair[0].info.transaction_status != pq.TransactionStatus.IDLE
+        ):
+            self._lane_drop(pair[0])
+        else:
+            self._lane.put(pair)
+
+    def _lane_drop(self, conn: Conn) -> None:
+        with self._lane_lock:
+            self._lane_count -= 1
+        conn.close()
+
+    # -- schema ----------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        steps = migrations("postgres")
+        latest = steps[-1][0]
+        with self._connect() as conn, conn.transaction():
+            conn.execute(self._q.migrate_lock)
+            conn.execute(self._q.create_schema)
+            version = _one(conn.execute(self._q.schema_version))
+            if version > latest:
+                raise StoreVersionError(
+                    f"{_redact(self.url)}: schema {self.schema!r} has version {version}, newer than this "
+                    f"Conveyor knows ({latest}); upgrade Conveyor to use it"
+                )
+            for number, name, sql in steps:
+                if number > version:
+                    conn.execute(self._q.fill(sql))
+                    conn.execute(self._q.record_migration, (number, name))
+
+    def schema_version(self) -> int:
+        with self._conn() as conn:
+            return _one(conn.execute(self._q.schema_version))
+
+    # -- the message's life ----------------------------------------------------------------------
+    def enqueue(self, messages: Sequence[NewMessage], conn: Any = None) -> list[int]:
+        if conn is not None:
+            return self._enqueue_in(_caller_connection(conn), messages)
+        if len(messages) == 1 and messages[0].key is None:
+            m = messages[0]  # the hot path: one prepared, autocommitted statement on a dedicated connection
+            pair = self._lane_get()
+            try:
+                pair[1].execute(
+                    self._q.enqueue,
+                    (m.worker, m.event.decode(), m.delay, m.parent_id, m.root_id, m.chain, m.looped),
+                    prepare=True,
+                )
+                row = pair[1].fetchone()
+            except BaseException:
+                self._lane_drop(pair[0])
+                raise
+            self._lane_put(pair)
+            assert row is not None
+            return [row[0]]
+        if not messages:
+            return []
+        with self._conn() as own, own.transaction():
+            return self._enqueue_in(own, messages)
+
+    def _enqueue_in(self, conn: Conn, messages: Sequence[NewMessage]) -> list[int]:
+        """Insert through ``conn`` in whatever transaction it has open (the caller commits)."""
+        q = self._q
+        with conn.cursor(row_factory=tuple_row) as cur:
+            if all(m.key is None for m in messages) and len(messages) > 1:
+                cur.execute(
+                    q.enqueue_many,
+                    {
+                        "workers": [m.worker for m in messages],
+                        "events": [m.event.decode() for m in messages],
+                        "delays": [m.delay for m in messages],
+                        "parents": [m.parent_id for m in messages],
+                        "roots": [m.root_id for m in messages],
+                        "chains": [m.chain for m in messages],
+                        "looped": [m.looped for m in messages],
+                    },
+                )
+                return sorted(row[0] for row in cur.fetchall())
+            ids: list[int] = []
+            for m in messages:
+                params: tuple[Any, ...] = (
+                    m.worker,
+                    m.event.decode(),
+                    m.delay,
+                    m.parent_id,
+                    m.root_id,
+                    m.chain,
+                    m.looped,
+                )
+                if m.key is None:
+                    cur.execute(q.enqueue, params)
+                    ids.append(_one(cur))
+                    continue
+                cur.execute(q.enqueue_keyed, (*params, m.key))
+                row = cur.fetchone()
+                if row is None:
+                    cur.execute(q.find_key, (m.key,))
+                    row = cur.fetchone()
+                    if row is None:  # the holder finished between the two statements: insert again
+                        cur.execute(q.enqueue_keyed, (*params, m.key))
+                        row = cur.fetchone()
+                if row is None:
+                    raise RuntimeError(f"could not enqueue or find the message with key {m.key!r}")
+                ids.append(row[0])
+            return ids
+
+    def claim(self, runner: str, limits: Mapping[str, int | None], limit: int, lease: float) -> list[Claimed]:
+        if not limits or limit <= 0:
+            return []
+        params = {
+            "workers": list(limits),
+            "caps": [limits[w] for w in limits],
+            "limit": limit,
+            "runner": runner,
+            "lease": float(lease),
+        }
+        with self._conn() as conn:
+            rows = conn.execute(self._q.claim, params, prepare=True).fetchall()
+        rows.sort(key=_run_order)
+        return [Claimed(*row) for row in rows]
+
+    def settle(self, runner: str, batch: Settlement) -> None:
+        if not batch:
+            return
+        q = self._q
+        with self._conn() as conn, conn.pipeline(), conn.transaction():
+            cur = conn.cursor()
+            if batch.complete:
+                cur.execute(q.complete, {"ids": batch.complete})
+            if batch.retry:
+                cur.execute(
+                    q.retry,
+                    {
+                        "ids": [i for i, _, _ in batch.retry],
+                        "delays": [float(d) for _, d, _ in batch.retry],
+                        "errors": [e for _, _, e in batch.retry],
+                        "runner": runner,
+                    },
+                )
+            if batch.incomplete:
+                cur.execute(
+                    q.incomplete,
+                    {
+                        "ids": [i for i, _ in batch.incomplete],
+                        "delays": [float(d) for _, d in batch.incomplete],
+                        "runner": runner,
+                    },
+                )
+            if batch.bury:
+                cur.execute(
+                    q.bury,
+                    {
+                        "ids": [i for i, _, _ in batch.bury],
+                        "attempts": [a for _, a, _ in batch.bury],
+                        "errors": [e for _, _, e in batch.bury],
+                        "runner": runner,
+                    },
+                )
+            if batch.release:
+                cur.execute(q.release, {"ids": batch.release, "runner": runner})
+            if (
+                batch.release
+                or any(d <= 0 for _, d, _ in batch.retry)
+                or any(d <= 0 for _, d in batch.incomplete)
+            ):
+                cur.execute(q.notify, ("",))  # due again now: let idle runners on other hosts look
+            if batch.traces:
+                kept = _kept_traces(batch)
+                if kept:
+                    cur.execute(
+                        q.insert_trace,
+                        {
+                            "message_ids": [t.message_id for t in kept],
+                            "workers": [t.worker for t in kept],
+                            "outcomes": [t.outcome for t in kept],
+                            "events": [t.event for t in kept],
+                            "results": [t.result for t in kept],
+                            "errors": [t.error for t in kept],
+                            "tracebacks": [t.traceback for t in kept],
+                            "logs": [orjson.dumps(t.logs).decode() for t in kept],
+                            "emitted": [orjson.dumps(t.emitted).decode() for t in kept],
+                            "attempts": [t.attempt for t in kept],
+                            "enqueued": [t.enqueued_at for t in kept],
+                            "started": [t.started_at for t in kept],
+                            "finished": [t.finished_at for t in kept],
+                        },
+                    )
+                keep = {t.worker: t.keep for t in batch.traces}
+                cur.execute(q.prune_traces, {"workers": list(keep), "keeps": list(keep.values())})
+
+    def heartbeat(self, runner: str, workers: Sequence[str], lease: float) -> None:
+        params = {"runner": runner, "workers": list(workers), "lease": float(lease)}
+        with self._conn() as conn, conn.pipeline(), conn.transaction():
+            conn.execute(self._q.heartbeat, params)
+            conn.execute(self._q.upsert_runner, params)
+
+    def rescue(self) -> int:
+        with self._conn() as conn:
+            return _one(conn.execute(self._q.rescue))
+
+    def leave(self, runner: str) -> None:
+        with self._conn() as conn:
+            conn.execute(self._q.delete_runner, (runner,))
+
+    # -- rules -----------------------------------------------------------------------------------
+    def set_paused(self, worker: str, paused: bool) -> None:
+        with self._conn() as conn:
+            conn.execute(self._q.set_paused, {"worker": worker, "paused": paused})
+
+    def set_blocked(self, worker: str, reason: str | None) -> None:
+        with self._conn() as conn:
+            conn.execute(self._q.set_blocked, {"worker": worker, "blocked": reason})
+
+    def loop_count(self, root_id: int, worker: str, cap: int) -> int:
+        with self._conn() as conn:
+            return _one(conn.execute(self._q.loop_count, {"root": root_id, "worker": worker, "cap": cap}))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def counts(self) -> list[StoreCounts]:
+        with self._conn() as conn, conn.pipeline():
+            counted = conn.execute(self._q.counts)
+            ruled = conn.execute(self._q.rules)
+            rows = counted.fetchall()
+            rules = {w: (bool(p), b) for w, p, b in ruled.fetchall()}
+        out = [StoreCounts(w, q, s, r, d, *rules.pop(w, (False, None))) for w, q, s, r, d in rows]
+        out.extend(StoreCounts(w, 0, 0, 0, 0, p, b) for w, (p, b) in rules.items())
+        return out
+
+    def unknown(self, defined: Sequence[str]) -> list[UnknownWorker]:
+        with self._conn() as conn:
+            rows = conn.execute(self._q.unknown, {"defined": list(defined)}).fetchall()
+        return [
+            UnknownWorker(w, n, to_datetime(first), to_datetime(last), orjson.loads(sample))
+            for w, n, first, last, sample in rows
+        ]
+
+    def live_workers(self) -> set[str]:
+        with self._conn() as conn:
+            return {w for (w,) in conn.execute(self._q.live_workers, (RUNNER_TTL,))}
+
+    def messages(self, worker: str | None, state: State | None, limit: int) -> list[Message]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                self._q.messages, {"worker": worker, "state": state, "limit": limit}
+            ).fetchall()
+        return [
+            Message(
+                id=i,
+                worker=w,
+                event=orjson.loads(event),
+                state=s,
+                enqueued_at=to_datetime(enq),
+                run_at=to_datetime(run_at),
+                attempt=attempt,
+                parent_id=parent,
+                root_id=root,
+                key=key,
+                last_error=error,
+            )
+            for i, w, event, s, enq, run_at, attempt, parent, root, key, error in rows
+        ]
+
+    def traces(self, worker: str) -> list[Trace]:
+        with self._conn() as conn:
+            rows = conn.execute(self._q.traces, (worker,)).fetchall()
+        return [
+            Trace(
+                message_id=mid,
+                worker=w,
+                event=orjson.loads(event),
+                outcome=outcome,
+                result=None if result is None else orjson.loads(result),
+                error=error,
+                traceback=tb,
+                logs=orjson.loads(logs),
+                emitted=orjson.loads(emitted),
+                attempt=attempt,
+                enqueued_at=to_datetime(enq),
+                started_at=to_datetime(started),
+                finished_at=to_datetime(finished),
+            )
+            for (
+                mid,
+                w,
+                event,
+                outcome,
+                result,
+                error,
+                tb,
+                logs,
+                emitted,
+                attempt,
+                enq,
+                started,
+                finished,
+            ) in rows
+        ]
+
+    # -- operator actions ------------------------------------------------------------------------
+    def cancel(self, message_id: int) -> bool:
+        with self._conn() as conn:
+            return conn.execute(self._q.cancel, (message_id,)).rowcount > 0
+
+    def purge(self, worker: str) -> int:
+        with self._conn() as conn:
+            return conn.execute(self._q.purge, (worker,)).rowcount
+
+    def retry_dead(self, message_id: int | None, worker: str | None) -> int:
+        with self._conn() as conn:
+            return _one(conn.execute(self._q.retry_dead, {"id": message_id, "worker": worker}))
+
+    def discard_dead(self, message_id: int | None, worker: str | None) -> int:
+        with self._conn() as conn:
+            return conn.execute(self._q.discard_dead, {"id": message_id, "worker": worker}).rowcount
+
+    def wakeups(self) -> PostgresWakeups:
+        return PostgresWakeups(self.conninfo, self._q.listen, self._connect_timeout)
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                conn, _ = self._lane.get_nowait()
+            except queue.Empty:
+                break
+            conn.close()
+        self._pool.close()
+
+
+class PostgresWakeups:
+    """Change hints for one runner: LISTEN on a dedicated connection, read without blocking the loop.
+
+    A lost connection (a database restart) is itself a hint — notifications may have been missed — and
+    is re-established on the next ``wait`` with backoff; meanwhile ``wait`` just times out.
+    """
+
+    def __init__(self, conninfo: str, listen_sql: str, connect_timeout: float = 10.0) -> None:
+        self._conninfo = conninfo
+        self._listen = listen_sql
+        self._connect_timeout = connect_timeout
+        self._conn: Conn | None = None
+        self._failures = 0
+        self._closed = False
+
+    def _open(self) -> Conn:
+        conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=int(self._connect_timeout))
+        conn.execute(self._listen)
+        return conn
+
+    async def wait(self, timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, timeout)
+        if self._conn is None:
+            if self._closed:
+                raise RuntimeError("these wakeups are closed")
+            try:
+                self._conn = await loop.run_in_executor(None, self._open)
+            except psycopg.Error as error:
+                self._failures += 1
+                pause = min(timeout, 0.1 * 2 ** min(self._failures, 6))
+                log.warning("wakeups: cannot LISTEN (%s); retrying in %.1f s", error, pause)
+                await asyncio.sleep(pause)
+                return False
+            if self._failures:
+                self._failures = 0
+                return True  # back after a loss: changes made meanwhile were never announced
+        conn = self._conn
+        while True:
+            heard = self._drain(conn)
+            if heard is not None:
+                return heard
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            ready: asyncio.Future[None] = loop.create_future()
+            fd = conn.fileno()
+
+            def readable(ready: asyncio.Future[None] = ready) -> None:
+                if not ready.done():
+                    ready.set_result(None)
+
+            loop.add_reader(fd, readable)
+            try:
+                await asyncio.wait_for(ready, remaining)
+            except TimeoutError:
+                return False
+            finally:
+                loop.remove_reader(fd)
+
+    def _drain(self, conn: Conn) -> bool | None:
+        """True if notifications (or a lost connection) were read, None if nothing arrived."""
+        pgconn = conn.pgconn
+        try:
+            pgconn.consume_input()
+        except psycopg.OperationalError as error:
+            self._lost(error)
+            return True
+        if pgconn.status != pq.ConnStatus.OK:
+            self._lost(None)
+            return True
+        heard = False
+        while pgconn.notifies() is not None:
+            heard = True
+        return True if heard else None
+
+    def _lost(self, error: Exception | None) -> None:
+        log.warning("wakeups: LISTEN connection lost (%s); reconnecting", error or "closed")
+        self._failures = 1
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+    def close(self) -> None:
+        self._closed = True
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _broken(conn: Conn) -> bool:
+    """True if an idle connection is unusable: closed, or the server said something unasked (it does
+    so only when it ends the session, e.g. on a restart). One zero-timeout poll of the socket."""
+    if conn.closed:
+        return True
+    pgconn = conn.pgconn
+    try:
+        readable, _, _ = select.select([pgconn.socket], [], [], 0)
+        if readable:
+            pgconn.consume_input()
+    except (OSError, ValueError, psycopg.OperationalError):
+        return True
+    return pgconn.status != pq.ConnStatus.OK
+
+
+def _caller_connection(conn: Any) -> Conn:
+    if isinstance(conn, psycopg.AsyncConnection):
+        raise TypeError(
+            "emit(conn=...) needs a blocking psycopg.Connection; an AsyncConnection cannot be used by "
+            "the blocking store (emit from a thread, or open a psycopg.Connection for the transaction)"
+        )
+    if not isinstance(conn, psycopg.Connection):
+        raise TypeError(
+            f"emit(conn=...) takes an open psycopg (3) Connection to enqueue inside its transaction, "
+            f"not {type(conn).__name__}"
+        )
+    if conn.closed:
+        raise ValueError("emit(conn=...): the connection is closed")
+    if conn.info.transaction_status == pq.TransactionStatus.INERROR:
+        raise ValueError("emit(conn=...): the connection's transaction has failed; roll it back first")
+    return conn
+
+
+def _one(cursor: psycopg.Cursor[Any]) -> int:
+    row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _run_order(row: tuple[Any, ...]) -> tuple[float, int]:
+    return (row[4], row[0])

@@ -1,0 +1,1 @@
+DELETE FROM {schema}.messages WHERE id = %s AND state = 'queued'

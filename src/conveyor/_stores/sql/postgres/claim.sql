@@ -1,0 +1,36 @@
+-- One statement. For each claimable worker (named, not paused, not blocked) its room: :limit, or for a
+-- capped worker its cap minus what runs now on every host (capped_room serializes claims of that worker
+-- across hosts, in worker-name order so two claimers never wait on each other). Then per worker its
+-- oldest due messages up to that room, walking messages_ready and skipping rows other claimers hold
+-- (SKIP LOCKED, rechecked on their newest version); then the oldest of all those, up to :limit.
+WITH workers AS MATERIALIZED (
+  SELECT w.worker,
+         CASE WHEN w.cap IS NULL THEN %(limit)s
+              ELSE least(%(limit)s, {schema}.capped_room(w.worker, w.cap)) END AS room
+  FROM (SELECT u.worker, u.cap
+        FROM unnest(%(workers)s::text[], %(caps)s::integer[]) AS u (worker, cap)
+        WHERE NOT EXISTS (SELECT 1 FROM {schema}.rules AS r
+                          WHERE r.worker = u.worker AND (r.paused OR r.blocked IS NOT NULL))
+        ORDER BY u.worker
+        OFFSET 0) AS w
+),
+picked AS (
+  SELECT d.id, d.run_at
+  FROM workers AS w
+  CROSS JOIN LATERAL (
+    SELECT q.id, q.run_at FROM {schema}.messages AS q
+    WHERE q.worker = w.worker AND q.state = 'queued' AND q.run_at <= date_part('epoch', now())
+    ORDER BY q.run_at, q.id
+    LIMIT greatest(w.room, 0)
+    FOR UPDATE SKIP LOCKED
+  ) AS d
+  ORDER BY d.run_at, d.id
+  LIMIT %(limit)s
+)
+UPDATE {schema}.messages AS m
+SET state = 'running', attempt = m.attempt + 1, runner = %(runner)s,
+    lease_until = date_part('epoch', now()) + %(lease)s, started_at = date_part('epoch', now())
+FROM picked
+WHERE m.id = picked.id
+RETURNING m.id, m.worker, m.event, m.enqueued_at, m.run_at, m.attempt, m.parent_id, m.root_id, m.key,
+          m.last_error, m.chain, m.started_at

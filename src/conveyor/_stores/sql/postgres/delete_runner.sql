@@ -1,0 +1,1 @@
+DELETE FROM {schema}.runners WHERE id = %s

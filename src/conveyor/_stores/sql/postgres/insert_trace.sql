@@ -1,0 +1,11 @@
+INSERT INTO {schema}.traces (message_id, worker, outcome, event, result, error, traceback, logs, emitted,
+                             attempt, enqueued_at, started_at, finished_at)
+SELECT u.message_id, u.worker, u.outcome, u.event, u.result, u.error, u.traceback, u.logs, u.emitted,
+       u.attempt, u.enqueued_at, u.started_at, u.finished_at
+FROM unnest(%(message_ids)s::bigint[], %(workers)s::text[], %(outcomes)s::text[], %(events)s::text[],
+            %(results)s::text[], %(errors)s::text[], %(tracebacks)s::text[], %(logs)s::text[],
+            %(emitted)s::text[], %(attempts)s::integer[], %(enqueued)s::float8[], %(started)s::float8[],
+            %(finished)s::float8[])
+     WITH ORDINALITY AS u (message_id, worker, outcome, event, result, error, traceback, logs, emitted,
+                           attempt, enqueued_at, started_at, finished_at, ord)
+ORDER BY u.ord

@@ -1,0 +1,1 @@
+DELETE FROM {schema}.messages WHERE worker = %s AND state = 'queued'

@@ -1,0 +1,11 @@
+-- Any runner returns expired leases to the queue (the attempt stays used) and wakes the others.
+WITH r AS (
+  UPDATE {schema}.messages
+  SET state = 'queued', runner = NULL, lease_until = NULL,
+      last_error = 'lease expired: runner ' || coalesce(runner, '?') || ' stopped renewing it on attempt '
+                   || attempt || ' (the runner died or stalled)'
+  WHERE state = 'running' AND lease_until < date_part('epoch', now())
+  RETURNING worker
+)
+SELECT coalesce(sum(g.n), 0)::integer
+FROM (SELECT worker, count(*) AS n, pg_notify('{channel}', worker) FROM r GROUP BY worker) AS g
