@@ -1,0 +1,46 @@
+"""The demo app (what `conveyor demo` runs): fan-out, retries and dead letters, slow async work.
+
+Run it yourself:
+
+    conveyor run examples/demo_app.py --store sqlite:///demo.db
+    conveyor emit orders '{"order": 1, "customer": "ada@example.com", "items": ["lamp", "mug"]}' --store sqlite:///demo.db
+
+and open http://127.0.0.1:8765/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import conveyor
+
+app = conveyor.App()
+
+
+@app.worker("orders")
+def orders(event: dict[str, Any]) -> dict[str, Any]:
+    """Fans out: one confirmation email per order and one thumbnail per item."""
+    print(f"order {event['order']} for {event['customer']}: {len(event['items'])} item(s)")
+    conveyor.emit({"to": event["customer"], "order": event["order"]}, "email")
+    for item in event["items"]:
+        conveyor.emit({"order": event["order"], "item": item}, "thumbnail")
+    return {"items": len(event["items"])}
+
+
+@app.worker("email", max_attempts=3, backoff=0.5)
+def email(event: dict[str, Any], msg: conveyor.Message) -> str:
+    """Sometimes fails: retried with backoff, a dead letter after 3 attempts."""
+    if random.random() < 0.25:
+        raise ConnectionError(f"SMTP server refused {event['to']} (attempt {msg.attempt})")
+    print(f"sent confirmation of order {event['order']} to {event['to']}")
+    return "sent"
+
+
+@app.worker("thumbnail", concurrency=3)
+async def thumbnail(event: dict[str, Any]) -> dict[str, Any]:
+    """Slow and async; at most 3 run at once across every runner and host."""
+    seconds = random.uniform(0.2, 1.5)
+    await asyncio.sleep(seconds)
+    return {"item": event["item"], "pixels": 256 * 256, "seconds": round(seconds, 3)}
