@@ -1,0 +1,270 @@
+"""Conveyor alone on SQLite: emit rate (one call at a time) and in-process ``app.drain()`` rate, with
+peak memory, and (``--profile``) where the time of one emit goes.
+
+    python -m bench.core                 # 10,000 messages; rates and peak RSS
+    python -m bench.core --profile       # also: component timings per emit and a pyinstrument tree
+
+Each phase runs in a fresh child process so that its peak RSS (``ru_maxrss``) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+EVENT_SIZE_NOTE = 'each event is {"i": <n>}'
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _current_rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _app(path: Path) -> Any:
+    import conveyor
+
+    app = conveyor.App(f"sqlite:///{path}")
+
+    @app.worker("noop", traces=10)
+    def noop(event: Any) -> None:
+        return None
+
+    return app
+
+
+def phase_emit(n: int, path: Path) -> dict[str, Any]:
+    app = _app(path)
+    app.emit({"i": -1}, "noop")  # open and migrate the store outside the timing
+    base = _current_rss_mb()
+    emit = app.emit
+    t0 = time.perf_counter()
+    for i in range(n):
+        emit({"i": i}, "noop")
+    elapsed = time.perf_counter() - t0
+    queued = sum(s.queued for s in app.status().values())
+    app.close()
+    return {
+        "phase": "emit",
+        "n": n,
+        "seconds": elapsed,
+        "rate": n / elapsed,
+        "queued_after": queued,
+        "rss_before_mb": base,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+def phase_drain(n: int, path: Path) -> dict[str, Any]:
+    app = _app(path)
+    app.emit_many([({"i": i}, "noop") for i in range(n)])
+    base = _current_rss_mb()
+    t0 = time.perf_counter()
+    done = app.drain()
+    elapsed = time.perf_counter() - t0
+    left = sum(s.queued + s.running for s in app.status().values())
+    app.close()
+    return {
+        "phase": "drain",
+        "n": n,
+        "handled": done,
+        "seconds": elapsed,
+        "rate": done / elapsed,
+        "left_after": left,
+        "rss_before_mb": base,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+def _per_call(fn: Any, n: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - t0) / n * 1e6
+
+
+def phase_components(n: int, path: Path) -> dict[str, Any]:
+    """Time the pieces of one emit on their own (µs per call), against a full emit in the same process."""
+    from conveyor._codec import encode_event
+    from conveyor._registry import check_worker_name
+    from conveyor._stores import NewMessage
+
+    app = _app(path)
+    app.emit({"i": -1}, "noop")
+    emitter = app.emitter
+    store = app.store
+    event = {"i": 1}
+    sql = store._q.enqueue  # type: ignore[attr-defined]
+    raw = sqlite3.connect(str(path) + ".raw.db", isolation_level=None)
+    raw.execute("PRAGMA journal_mode = WAL")
+    raw.execute("PRAGMA synchronous = NORMAL")
+    schema = store._db.execute(  # type: ignore[attr-defined]
+        "SELECT group_concat(sql, ';') FROM sqlite_master WHERE tbl_name = 'messages' AND sql IS NOT NULL"
+    ).fetchone()[0]
+    raw.executescript(schema)
+    bare = sqlite3.connect(str(path) + ".bare.db", isolation_level=None)
+    bare.execute("PRAGMA journal_mode = WAL")
+    bare.execute("PRAGMA synchronous = NORMAL")
+    bare.execute(schema.split(";")[0])  # the messages table alone, without its indexes
+    data = encode_event(event, 1 << 20)
+    msg = NewMessage("noop", data, 0.0, None)
+    now = time.time()
+    params = ("noop", data, now, now, None, None, None, False)
+    out: dict[str, Any] = {"phase": "components", "n": n}
+    # Interleave twice and keep the best, to damp the noise of a shared machine.
+    for _ in range(2):
+        for name, fn in (
+            ("app.emit (whole call)", lambda: app.emit(event, "noop")),
+            ("emitter.prepare (checks + encode)", lambda: emitter.prepare(event, "noop")),
+            ("check_worker_name", lambda: check_worker_name("noop")),
+            ("encode_event (orjson + checks)", lambda: encode_event(event, 1 << 20)),
+            ("NewMessage(...)", lambda: NewMessage("noop", data, 0.0, None)),
+            ("store.enqueue([msg]) (lock + execute)", lambda: store.enqueue([msg])),
+            ("raw sqlite3 execute, same INSERT, same schema, autocommit", lambda: raw.execute(sql, params)),
+            ("raw sqlite3 execute, same INSERT, table without indexes", lambda: bare.execute(sql, params)),
+            ("time.time()", time.time),
+        ):
+            us = _per_call(fn, n)
+            out[name] = min(us, out.get(name, us))
+    raw.close()
+    bare.close()
+    app.close()
+    return out
+
+
+def phase_profile(n: int, path: Path) -> dict[str, Any]:
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        return {"phase": "profile", "error": "pyinstrument is not installed: pip install -e '.[bench]'"}
+    app = _app(path)
+    app.emit({"i": -1}, "noop")
+    emit = app.emit
+    profiler = Profiler(interval=0.0001)
+    profiler.start()
+    for i in range(n):
+        emit({"i": i}, "noop")
+    profiler.stop()
+    session = profiler.last_session
+    assert session is not None
+    rows: dict[str, float] = {}
+
+    def walk(frame: Any) -> None:
+        if not frame.is_synthetic:
+            where = f"{frame.function} ({frame.file_path_short}:{frame.line_no})"
+            rows[where] = rows.get(where, 0.0) + frame.total_self_time
+        for child in frame.children:
+            walk(child)
+
+    root = session.root_frame()
+    if root is not None:
+        walk(root)
+    total = session.duration
+    self_times = sorted(((t / n * 1e6, where) for where, t in rows.items()), reverse=True)
+    text = profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False)
+    app.close()
+    return {
+        "phase": "profile",
+        "n": n,
+        "seconds": total,
+        "us_per_emit": total / n * 1e6,
+        "self_us_per_emit": [[round(us, 2), where] for us, where in self_times[:15]],
+        "tree": text,
+    }
+
+
+PHASES = {"emit": phase_emit, "drain": phase_drain, "components": phase_components, "profile": phase_profile}
+
+
+def _child(phase: str, n: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="conveyor-bench-") as tmp:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.core",
+                "--child",
+                phase,
+                "-n",
+                str(n),
+                "--db",
+                str(Path(tmp) / "b.db"),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+            timeout=600,
+            check=False,
+        )
+    if proc.returncode != 0:
+        raise SystemExit(f"bench.core {phase} failed:\n{proc.stderr}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.core", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=10_000, help="messages per phase (default 10,000)")
+    parser.add_argument("--profile", action="store_true", help="also profile the emit path")
+    parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
+    parser.add_argument("--child", choices=list(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(PHASES[args.child](args.n, Path(args.db))))
+        return 0
+    results = [_child("emit", args.n), _child("drain", args.n)]
+    if args.profile:
+        results += [_child("components", min(args.n, 20_000)), _child("profile", args.n)]
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    import sqlite3 as s
+
+    print(
+        f"Conveyor on SQLite {s.sqlite_version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
+        f"{EVENT_SIZE_NOTE}; one fresh process per phase"
+    )
+    for r in results[:2]:
+        extra = (
+            f"queued after: {r['queued_after']}"
+            if r["phase"] == "emit"
+            else (f"handled: {r['handled']}, left: {r['left_after']}")
+        )
+        print(
+            f"  {r['phase']:<6} {r['n']:>7,} msgs  {r['seconds']:7.3f} s  {r['rate']:>9,.0f} msgs/s  "
+            f"peak RSS {r['peak_rss_mb']:.1f} MB (before the phase {r['rss_before_mb']:.1f} MB)  {extra}"
+        )
+    if args.profile:
+        comp = results[2]
+        print(f"\nOne emit, piece by piece (µs per call, best of 2 x {comp['n']:,} calls):")
+        for key, value in comp.items():
+            if key not in ("phase", "n"):
+                print(f"  {value:8.2f}  {key}")
+        prof = results[3]
+        if "error" in prof:
+            print(f"\nprofile: {prof['error']}")
+        else:
+            print(
+                f"\npyinstrument, {prof['n']:,} emits, {prof['us_per_emit']:.2f} µs per emit under the "
+                "profiler; self time per emit by function:"
+            )
+            for us, where in prof["self_us_per_emit"]:
+                print(f"  {us:8.2f} µs  {where}")
+            print("\n" + prof["tree"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Conveyor's driver (runs in the project's own venv). See _common.py for the protocol."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from _common import HERE, Records, Workers, main_guard, parser, run_latency, wait_until, warm_up
+
+
+def cli_available() -> bool:
+    exe = _conveyor_exe()
+    if exe is None:
+        return False
+    proc = subprocess.run([exe, "run", "--help"], capture_output=True, text=True, timeout=60, check=False)
+    return proc.returncode == 0 and "--processes" in proc.stdout
+
+
+def _conveyor_exe() -> str | None:
+    local = Path(sys.executable).parent / "conveyor"
+    return str(local) if local.exists() else shutil.which("conveyor")
+
+
+def pending(url: str) -> Callable[[str], bool]:
+    """True while any message of the worker is still in the store (a message row is deleted on ack)."""
+    sql = "SELECT EXISTS (SELECT 1 FROM messages WHERE worker = {p})"
+    if url.startswith("sqlite:"):
+        path = url.split("sqlite:///", 1)[1]
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        return lambda worker: bool(db.execute(sql.format(p="?"), (worker,)).fetchone()[0])
+    import psycopg
+
+    conn = psycopg.connect(url, autocommit=True)
+    return lambda worker: bool(conn.execute(sql.format(p="%s"), (worker,)).fetchone()[0])  # type: ignore[index]
+
+
+def main() -> dict[str, Any]:
+    p = parser("conveyor")
+    p.add_argument("--store", required=True)
+    p.add_argument("--processes", type=int, default=2)
+    p.add_argument("--mode", choices=["auto", "cli", "fallback"], default="auto")
+    args = p.parse_args()
+    os.environ["CONVEYOR_STORE"] = args.store
+    out = Path(args.out)
+    records = Records(out / "records.txt")
+    os.environ["BENCH_RECORDS"] = str(records.path)
+    from conveyor_app import app
+
+    mode = args.mode
+    if mode == "auto":
+        mode = "cli" if cli_available() else "fallback"
+    app.emit({"i": -1, "t": 0.0}, "bench-lat")  # open (and migrate) the store outside any timing
+    app.purge("bench-lat")
+    left = pending(args.store)
+    wl = args.workload
+
+    def workers(concurrency: int) -> Workers:
+        if mode == "cli":
+            exe = _conveyor_exe()
+            assert exe is not None
+            argv = [
+                exe,
+                "run",
+                f"{HERE / 'conveyor_app.py'}:app",
+                "--processes",
+                str(args.processes),
+                "--concurrency",
+                str(concurrency),
+                "--no-web",
+                "--store",
+                args.store,
+            ]
+        else:
+            argv = [sys.executable, str(HERE / "conveyor_serve.py"), str(concurrency * args.processes)]
+        return Workers(argv, out / f"workers-{wl}.log")
+
+    how = (
+        f"conveyor run --processes {args.processes}"
+        if mode == "cli"
+        else f"FALLBACK (conveyor run missing): app.run() in 1 process x {args.processes}"
+    )
+    if wl == "emit":
+        emit = app.emit
+        t0 = time.perf_counter()
+        for i in range(args.n):
+            emit({"i": i}, "bench-noop")
+        seconds = time.perf_counter() - t0
+        return {
+            "seconds": seconds,
+            "rate": args.n / seconds,
+            "n": args.n,
+            "how": "app.emit, one call at a time",
+        }
+    if wl == "drain":
+        for start in range(0, args.n, 1000):
+            app.emit_many([({"i": i}, "bench-noop") for i in range(start, min(args.n, start + 1000))])
+        if mode == "fallback":
+            t0 = time.perf_counter()
+            done = app.drain(timeout=args.timeout)
+            t1 = time.perf_counter()
+            if left("bench-noop"):
+                raise RuntimeError("app.drain() returned with messages left")
+            return {
+                "seconds": t1 - t0,
+                "rate": done / (t1 - t0),
+                "n": done,
+                "how": "FALLBACK: in-process app.drain(), 1 process (conveyor run missing)",
+            }
+        t0 = time.perf_counter()
+        with workers(50) as w:
+            t1 = wait_until(
+                lambda: (w.check_alive(), not left("bench-noop"))[1],
+                args.timeout,
+                "the store to hold no bench-noop message",
+                interval=0.005,
+            )
+        return {
+            "seconds": t1 - t0,
+            "rate": args.n / (t1 - t0),
+            "n": args.n,
+            "how": f"{how} --concurrency 50; done when no message row is left",
+        }
+    if wl == "latency":
+        with workers(50) as w:
+            w.check_alive()
+            result = run_latency(
+                args.n,
+                args.gap,
+                emit=lambda i, t: app.emit({"i": i, "t": t}, "bench-lat"),
+                records=records,
+                timeout=args.timeout,
+            )
+            w.check_alive()
+        return {**result, "how": f"{how} --concurrency 50"}
+    # io
+    per_process = max(1, args.slots // args.processes)
+    with workers(per_process) as w:
+        warm_up(lambda i, t: app.emit({"i": i, "t": t}, "bench-lat"), records, args.timeout)
+        t0 = time.perf_counter()
+        app.emit_many([({"s": args.sleep}, "bench-io")] * args.n)
+        t1 = wait_until(lambda: not left("bench-io"), args.timeout, "the io messages to finish")
+        w.check_alive()
+    return {
+        "seconds": t1 - t0,
+        "n": args.n,
+        "ideal": args.n * args.sleep / args.slots,
+        "how": f"{how} --concurrency {per_process}; async handler (asyncio.sleep)",
+    }
+
+
+if __name__ == "__main__":
+    main_guard(main)
