@@ -225,11 +225,32 @@ class App:
 
         return int(_run_coroutine(go))
 
-    def run(self, processes: int | None = None, concurrency: int | None = None) -> None:
-        """Run the workers until interrupted, as ``conveyor run`` does."""
-        from ._runtime._serve import serve_in_process
+    def run(
+        self,
+        processes: int | None = None,
+        concurrency: int | None = None,
+        *,
+        grace: float = 30.0,
+        max_tasks_per_child: int | None = None,
+        max_memory_per_child: float | None = None,
+    ) -> None:
+        """Run the workers until SIGTERM/SIGINT, as ``conveyor run`` does (see docs/running.md).
 
-        serve_in_process(self, processes=processes, concurrency=concurrency)
+        ``processes`` runner processes (default: the CPU count), each running up to ``concurrency``
+        messages at once (default 50). On a signal: stop claiming, let in-flight handlers finish within
+        ``grace`` seconds, release the rest without using an attempt, return. A runner process is
+        replaced after ``max_tasks_per_child`` messages or past ``max_memory_per_child`` MB.
+        """
+        from ._runtime._supervisor import run_app
+
+        run_app(
+            self,
+            processes,
+            concurrency,
+            grace=grace,
+            max_tasks_per_child=max_tasks_per_child,
+            max_memory_per_child=max_memory_per_child,
+        )
 
     def __repr__(self) -> str:
         return f"<conveyor.App {self.url} workers={self.registry.names()}>"

@@ -8,6 +8,7 @@ never blocks handlers running on the loop. ``drain`` and ``serve`` share every s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -95,7 +96,8 @@ class Runner:
         self._empty: asyncio.Event | None = None
         self._kick: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._memory_checked = 0.0
+        self._hurry = asyncio.Event()
+        self._warned_memory = False
         sync_timeouts = [s.timeout for s in registry if not s.is_async and s.timeout is not None]
         self._min_sync_timeout = min(sync_timeouts, default=None)
 
@@ -108,6 +110,10 @@ class Runner:
         """Run until ``stop`` is set (or the runner retires); then finish in-flight messages within
         ``grace`` seconds and release the rest without using an attempt."""
         return await self._main(stop=stop, grace=grace)
+
+    def hurry(self) -> None:
+        """Stopping: do not wait out the grace period; release what is running now. Loop thread only."""
+        self._hurry.set()
 
     def wake(self) -> None:
         """A hint that messages may be ready (an emit, a rule change). Safe from the loop thread only."""
@@ -183,6 +189,8 @@ class Runner:
         max_tasks = self.options.max_tasks
         while not self._retiring(stop):
             wake.clear()
+            if self.options.max_memory is not None and self._over_memory(self.options.max_memory):
+                break
             batch = self._take_batch()
             free = self.options.slots - len(self._inflight)
             want = min(free, self.options.max_claim)
@@ -203,8 +211,6 @@ class Runner:
             if max_tasks is not None and self.claimed >= max_tasks:
                 self._retire(RETIRE_MAX_TASKS)
                 break
-            if self.options.max_memory is not None:
-                self._check_memory(self.options.max_memory)
             if want and len(claimed) == want:
                 continue  # there may be more
             if stop is None and not self._inflight:
@@ -232,17 +238,27 @@ class Runner:
             log.info("runner %s: retiring (%s)", self.id, reason)
         self.wake()
 
-    def _check_memory(self, limit: int) -> None:
-        now = time.monotonic()
-        if now - self._memory_checked < 0.5:
-            return
-        self._memory_checked = now
+    def _over_memory(self, limit: int) -> bool:
+        """Checked before every claim (one read of /proc, ~10 µs): retire once past ``limit`` bytes."""
         rss = resident_bytes()
-        if rss is not None and rss > limit:
-            log.warning(
-                "runner %s: resident memory %d MB passed the limit of %d MB", self.id, rss >> 20, limit >> 20
-            )
-            self._retire(RETIRE_MAX_MEMORY)
+        if rss is None or rss <= limit:
+            return False
+        if not self.claimed:  # a fresh process already past the limit: retiring would only loop
+            if not self._warned_memory:
+                self._warned_memory = True
+                log.warning(
+                    "runner %s: starts at %d MB, past its memory limit of %d MB; the limit is ignored "
+                    "until it has handled a message",
+                    self.id,
+                    rss >> 20,
+                    limit >> 20,
+                )
+            return False
+        log.warning(
+            "runner %s: resident memory %d MB passed the limit of %d MB", self.id, rss >> 20, limit >> 20
+        )
+        self._retire(RETIRE_MAX_MEMORY)
+        return True
 
     def _exchange(self, batch: Settlement, want: int) -> list[Claimed]:
         """On the store thread: settle what finished, then claim for the free slots."""
@@ -255,9 +271,13 @@ class Runner:
     async def _finish(self, grace: float) -> None:
         """Stopping: let in-flight handlers finish within ``grace``, then settle what finished."""
         if self._inflight and self._empty is not None:
+            waiters = [asyncio.ensure_future(self._empty.wait()), asyncio.ensure_future(self._hurry.wait())]
             try:
-                await asyncio.wait_for(self._empty.wait(), timeout=grace)
-            except TimeoutError:
+                await asyncio.wait(waiters, timeout=grace, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waiters:
+                    w.cancel()
+            if self._inflight:
                 log.warning(
                     "runner %s: %d messages still running after the %g s grace period go back to the queue",
                     self.id,
@@ -340,10 +360,8 @@ class Runner:
             if not self._sync_inflight and not pool.stuck:
                 await kick.wait()
             else:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(kick.wait(), timeout=max(0.001, next_at - now))
-                except TimeoutError:
-                    pass
 
     def _stuck_grace(self, spec: WorkerSpec) -> float:
         if self.options.stuck_grace is not None:

@@ -1,0 +1,82 @@
+"""A runner process started by the supervisor: ``python -m conveyor._runtime._child``.
+
+It re-imports the app by reference (``module:attr`` or ``path/file.py:attr``), so it shares nothing
+with its parent: no SQLite connection, no lock, no thread crosses a fork. Its settings come in the
+environment variable ``CONVEYOR_RUNNER`` (JSON). It dies with its supervisor (Linux
+``PR_SET_PDEATHSIG``: a SIGTERM, so it still releases its messages).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import sys
+import traceback
+from typing import Any
+
+import orjson
+
+__all__ = ["SPEC_ENV", "main"]
+
+SPEC_ENV = "CONVEYOR_RUNNER"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the supervisor died before prctl took effect
+        os._exit(0)
+
+
+def main() -> None:
+    from ._serve import EXIT_CONFIG
+
+    spec: dict[str, Any] = orjson.loads(os.environ[SPEC_ENV])
+    _die_with_parent(int(spec["parent"]))
+    logging.basicConfig(
+        level=spec.get("log_level", logging.WARNING),
+        format=f"%(asctime)s runner[{os.getpid()}] %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        from .._loader import load_app
+
+        app = load_app(spec["ref"])
+        if app.url != spec["store"]:
+            app.use_store(spec["store"])
+        from ._runner import Runner, RunnerOptions
+
+        options = RunnerOptions(
+            slots=int(spec["slots"]),
+            lease=app.lease,
+            incomplete_delay=app.incomplete_delay,
+            max_tasks=spec.get("max_tasks"),
+            max_memory=spec.get("max_memory"),
+        )
+        runner = Runner(app.registry, app.store, app.emitter, options)
+    except Exception:
+        sys.stderr.write(f"conveyor runner: cannot start {spec['ref']!r}:\n{traceback.format_exc()}")
+        sys.stderr.flush()
+        os._exit(EXIT_CONFIG)
+
+    from ._serve import serve_runner
+
+    code = 1
+    try:
+        code = serve_runner(runner, float(spec["grace"]))
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # os._exit: a sync handler that will not return holds a thread, which must not keep us alive.
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    main()
