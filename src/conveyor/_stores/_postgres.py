@@ -591,18 +591,16 @@ class PostgresWakeups:
 
 
 def _broken(conn: Conn) -> bool:
-    """True if an idle connection is unusable: closed, or the server said something unasked (it does
-    so only when it ends the session, e.g. on a restart). One zero-timeout poll of the socket."""
+    """True if an idle connection must not be used: closed, or the server sent something unasked. Our
+    idle connections LISTEN to nothing, so that only happens when the server ends the session (a
+    restart, pg_terminate_backend): one zero-timeout poll of the socket, no round trip."""
     if conn.closed:
         return True
-    pgconn = conn.pgconn
     try:
-        readable, _, _ = select.select([pgconn.socket], [], [], 0)
-        if readable:
-            pgconn.consume_input()
+        readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
     except (OSError, ValueError, psycopg.OperationalError):
         return True
-    return pgconn.status != pq.ConnStatus.OK
+    return bool(readable) or conn.pgconn.status != pq.ConnStatus.OK
 
 
 def _caller_connection(conn: Any) -> Conn:

@@ -1,0 +1,142 @@
+"""PostgreSQL: transactional emit through a caller's connection, NOTIFY on commit, bad connections."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+import conveyor
+from conveyor._stores import open_store
+from conveyor._stores._postgres import PostgresStore
+
+
+@pytest.fixture
+def pg_app(pg_url: str) -> Any:
+    app = conveyor.App(pg_url)
+
+    @app.worker("w")
+    def handle(event: Any) -> None:
+        pass
+
+    yield app
+    app.close()
+
+
+def _heard(store: PostgresStore, action: Any, timeout: float = 2.0) -> bool:
+    """Start listening, run ``action``, and say whether a wake-up hint arrived within ``timeout``."""
+
+    async def go() -> bool:
+        wakeups = store.wakeups()
+        try:
+            await wakeups.wait(0)  # connects and LISTENs
+            action()
+            return await wakeups.wait(timeout)
+        finally:
+            wakeups.close()
+
+    return asyncio.run(go())
+
+
+def test_commit_makes_the_message_visible_and_wakes_runners(pg_app: conveyor.App, pg_url: str) -> None:
+    store = pg_app.store
+    assert isinstance(store, PostgresStore)
+    with psycopg.connect(pg_url) as conn:  # not autocommit: the emit joins the open transaction
+        conn.execute("CREATE TABLE orders (id int PRIMARY KEY)")
+        conn.execute("INSERT INTO orders VALUES (1)")
+        holder: list[int] = []
+        # inside the open transaction: nobody else sees the message, and no runner is woken yet
+        assert not _heard(store, lambda: holder.append(pg_app.emit({"order": 1}, "w", conn=conn)), 0.3)
+        assert pg_app.messages() == []
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        # the commit publishes the order row and the message together, and wakes listeners
+        assert _heard(store, conn.commit)
+    (message,) = pg_app.messages()
+    assert message.id == holder[0] and message.event == {"order": 1} and message.state == "queued"
+    assert pg_app.drain(timeout=10) == 1
+
+
+def test_rollback_leaves_no_message(pg_app: conveyor.App, pg_url: str) -> None:
+    store = pg_app.store
+    assert isinstance(store, PostgresStore)
+    with psycopg.connect(pg_url) as conn:
+        pg_app.emit({"order": 2}, "w", conn=conn)
+        pg_app.emit({"order": 3}, "w", conn=conn, key="k3")
+        assert not _heard(store, conn.rollback, 0.3)
+    assert pg_app.messages() == []
+    assert pg_app.status()["w"].queued == 0
+    # the key was never live: a later emit with it is a new message
+    first = pg_app.emit({"order": 3}, "w", key="k3")
+    assert pg_app.emit({"order": 3}, "w", key="k3") == first
+
+
+def test_emit_inside_a_transaction_block_and_a_savepoint(pg_app: conveyor.App, pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True, row_factory=dict_row) as conn:
+        with conn.transaction():
+            kept = pg_app.emit("kept", "w", conn=conn)
+            with pytest.raises(RuntimeError), conn.transaction():  # a savepoint rolled back
+                pg_app.emit("undone", "w", conn=conn)
+                raise RuntimeError("undo the inner block")
+        # an autocommit connection outside a block commits the emit at once
+        alone = pg_app.emit("alone", "w", conn=conn)
+    assert [m.id for m in pg_app.messages()] == [kept, alone]  # a caller's dict_row factory is no matter
+
+
+def test_a_failed_transaction_or_wrong_object_is_refused_and_nothing_is_written(
+    pg_app: conveyor.App, pg_url: str
+) -> None:
+    with psycopg.connect(pg_url) as conn:
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            conn.execute("SELECT 1 / 0")
+        with pytest.raises(ValueError, match="roll it back"):
+            pg_app.emit("x", "w", conn=conn)
+        conn.rollback()
+    with pytest.raises(ValueError, match="closed"):
+        pg_app.emit("x", "w", conn=conn)
+    with pytest.raises(TypeError, match="psycopg"):
+        pg_app.emit("x", "w", conn="postgresql://nope")
+
+    async def with_async() -> None:
+        async with await psycopg.AsyncConnection.connect(pg_url) as aconn:
+            with pytest.raises(TypeError, match="AsyncConnection"):
+                pg_app.emit("x", "w", conn=aconn)
+
+    asyncio.run(with_async())
+    assert pg_app.messages() == []
+
+
+def test_emit_many_is_one_transaction_in_input_order(pg_app: conveyor.App) -> None:
+    ids = pg_app.emit_many([(i, "w") for i in range(500)])
+    assert ids == sorted(ids) and len(set(ids)) == 500
+    assert [m.event for m in pg_app.messages(limit=1000)] == list(range(500))
+    with pytest.raises(ValueError):
+        pg_app.emit_many([(1, "w"), (2, "not a valid name!")])
+    assert pg_app.status()["w"].queued == 500
+
+
+def test_emits_after_the_server_dropped_idle_connections(pg_app: conveyor.App, pg_url: str) -> None:
+    """Connections the server ended (pg_terminate_backend, as on a restart) are replaced, not used."""
+    pg_app.emit("warm", "w")
+    pg_app.status()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        killed = admin.execute(others.replace("count(*)", "count(pg_terminate_backend(pid))")).fetchone()
+        assert killed is not None and killed[0] >= 2  # the emit lane and the pool
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and admin.execute(others).fetchone() != (0,):
+            time.sleep(0.02)  # pg_terminate_backend only signals: wait until those sessions ended
+    pg_app.emit("after", "w")
+    assert [m.event for m in pg_app.messages()] == ["warm", "after"]
+
+
+def test_open_store_takes_both_schemes(pg_url: str) -> None:
+    for url in (pg_url, pg_url.replace("postgresql://", "postgres://", 1)):
+        store = open_store(url)
+        try:
+            assert isinstance(store, PostgresStore) and store.schema == "conveyor"
+        finally:
+            store.close()
