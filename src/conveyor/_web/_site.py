@@ -43,6 +43,7 @@ __all__ = ["ApiError", "JSONResponse", "create_app"]
 _HERE = Path(__file__).parent
 _emit_lock = threading.Lock()  # warnings.catch_warnings is process-global: one emit at a time here
 MAX_LIMIT = 10_000
+MAX_ID = 2**63 - 1
 
 
 class ApiError(Exception):
@@ -89,7 +90,7 @@ def _name(request: Request, param: str = "name") -> str:
     return check_worker_name(request.path_params[param])
 
 
-def _int(text: str, what: str, minimum: int = 0, maximum: int = 2**63 - 1) -> int:
+def _int(text: str, what: str, minimum: int = 0, maximum: int = MAX_ID) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -133,6 +134,8 @@ def _dead_target(data: dict[str, Any]) -> dict[str, Any]:
         value = data["id"]
         if isinstance(value, bool) or not isinstance(value, int):
             raise ApiError(400, f"id must be an integer, not {type(value).__name__}")
+        if not 0 <= value <= MAX_ID:
+            raise ApiError(400, f"id must be between 0 and {MAX_ID}, not {value}")
         return {"id": value}
     return {"worker": check_worker_name(data["worker"])}
 
