@@ -155,10 +155,10 @@ class App:
 
     # -- reading ---------------------------------------------------------------------------------
     def status(self) -> dict[str, WorkerStatus]:
-        """Every worker defined here or emitted to, by name."""
+        """Every worker defined here or by a live runner, or emitted to, by name."""
         defined = set(self.registry.names()) | self.store.live_workers()
         out: dict[str, WorkerStatus] = {
-            name: WorkerStatus(name, 0, 0, 0, 0, False, None, False) for name in self.registry.names()
+            name: WorkerStatus(name, 0, 0, 0, 0, False, None, False) for name in defined
         }
         for c in self.store.counts():
             out[c.worker] = WorkerStatus(

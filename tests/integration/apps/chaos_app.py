@@ -1,5 +1,6 @@
 """The app of the chaos test: ``python chaos_app.py '{"processes": 2}'`` runs ``app.run(**that)``.
 
+Besides ``chaos``, three poison pills: one raises, one kills its process, one never returns.
 Each handled message appends its id and pid to $CHAOS_DIR/handled (one short O_APPEND write: atomic).
 """
 
@@ -27,6 +28,23 @@ async def chaos(event: Any, msg: conveyor.Message) -> None:
         os.write(fd, f"{msg.id} {os.getpid()}\n".encode())
     finally:
         os.close(fd)
+
+
+@app.worker("raises", max_attempts=2, backoff=0)
+def raises(event: Any) -> None:
+    raise RuntimeError("poison: always raises")
+
+
+@app.worker("exits", max_attempts=2, backoff=0)
+def exits(event: Any) -> None:
+    os._exit(3)  # takes its runner process down with it
+
+
+@app.worker("hangs", max_attempts=2, backoff=0, timeout=0.5)
+def hangs(event: Any) -> None:
+    import time
+
+    time.sleep(3600)  # never returns
 
 
 if __name__ == "__main__":
