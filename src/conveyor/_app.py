@@ -137,8 +137,8 @@ class App:
         self.store.set_paused(check_worker_name(name), False)
 
     def block(self, name: str, reason: str) -> None:
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError("block needs a reason (a non-empty str)")
+        if not isinstance(reason, str) or not reason.strip() or "\x00" in reason:
+            raise ValueError("block needs a reason: a non-empty str without NUL characters")
         self.store.set_blocked(check_worker_name(name), reason)
 
     def unblock(self, name: str) -> None:

@@ -71,8 +71,10 @@ class Emitter:
         """Check everything about one emit before anything is written; raise on bad input."""
         check_worker_name(worker)
         seconds = _delay(delay, at)
-        if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 1000):
-            raise ValueError(f"key must be a non-empty str of at most 1000 characters, not {key!r:.80}")
+        if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 1000 or "\x00" in key):
+            raise ValueError(
+                f"key must be a non-empty str of at most 1000 characters without NUL, not {key!r:.80}"
+            )
         data = encode_event(event, self.max_event_bytes)
         if worker not in self.registry:
             warnings.warn(

@@ -1,0 +1,73 @@
+"""Hostile input through the Python API: refused with one clear error, or stored verbatim and inert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import conveyor
+
+SQL = "x'); DROP TABLE messages; --"
+HOSTILE_STRINGS = [
+    SQL,
+    "<script>alert(1)</script>",
+    "nul\x00byte",
+    "\u202e\ufeffbidi",
+    "😀" * 50,
+    "%s %(x)s {0}",
+]
+
+
+@pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    app = make_app()
+    seen: list[Any] = []
+    app.seen = seen  # type: ignore[attr-defined]
+
+    @app.worker("w")
+    def handle(event: Any) -> Any:
+        seen.append(event)
+        return event
+
+    return app
+
+
+@pytest.mark.parametrize("name", [SQL, "<script>", "a\x00b", "../../etc/passwd", " w", "w\n", "a" * 10_000])
+def test_hostile_worker_names_are_refused_and_nothing_is_stored(app: conveyor.App, name: str) -> None:
+    with pytest.raises(ValueError, match="invalid worker name"):
+        app.emit({}, name)
+    for call in (app.pause, app.purge, app.traces, app.unblock):
+        with pytest.raises(ValueError, match="invalid worker name"):
+            call(name)
+    assert app.messages() == []
+    assert set(app.status()) == {"w"}
+
+
+@pytest.mark.parametrize("text", HOSTILE_STRINGS)
+def test_hostile_event_strings_are_stored_verbatim_and_inert(app: conveyor.App, text: str) -> None:
+    event = {text: [text, {"nested": text}]}
+    key = text.replace("\x00", "")  # keys and reasons are text columns: NUL is refused there (below)
+    mid = app.emit(event, "w", key=key)
+    (message,) = app.messages()
+    assert message.id == mid and message.event == event and message.key == key
+    assert app.drain() == 1
+    assert app.seen == [event]  # type: ignore[attr-defined]
+    (trace,) = app.traces("w")
+    assert trace.event == event and trace.result == event
+    app.block("w", key)  # a reason is data too
+    assert app.status()["w"].blocked == key
+
+
+def test_nul_in_a_key_or_reason_is_refused(app: conveyor.App) -> None:
+    with pytest.raises(ValueError, match="without NUL"):
+        app.emit({}, "w", key="a\x00b")
+    with pytest.raises(ValueError, match="without NUL"):
+        app.block("w", "a\x00b")
+    assert app.messages() == [] and app.status()["w"].blocked is None
+
+
+def test_ten_megabyte_event_is_refused_and_nothing_is_stored(app: conveyor.App) -> None:
+    with pytest.raises(ValueError, match=r"event is 10,485,762 bytes as JSON, over the limit of 1,048,576"):
+        app.emit("x" * (10 * 1024 * 1024), "w")
+    assert app.messages() == []
