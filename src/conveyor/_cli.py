@@ -259,9 +259,11 @@ def _run_kwargs(app: App, **wanted: Any) -> dict[str, Any]:
     accepted = inspect.signature(app.run).parameters
     out = {}
     for name, value in wanted.items():
+        if value is None:
+            continue  # the App's default
         if name in accepted:
             out[name] = value
-        elif value is not None:
+        else:
             raise click.UsageError(f"--{name.replace('_', '-')} is not supported by this version of conveyor")
     return out
 
