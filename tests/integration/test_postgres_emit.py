@@ -123,7 +123,10 @@ def test_emits_after_the_server_dropped_idle_connections(pg_app: conveyor.App, p
     pg_app.emit("warm", "w")
     pg_app.status()
     with psycopg.connect(pg_url, autocommit=True) as admin:
-        others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        others = (
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         killed = admin.execute(others.replace("count(*)", "count(pg_terminate_backend(pid))")).fetchone()
         assert killed is not None and killed[0] >= 2  # the emit lane and the pool
         deadline = time.monotonic() + 5

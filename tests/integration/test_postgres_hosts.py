@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 import conveyor
+from conftest import in_ci
 from conveyor._runtime import Runner, RunnerOptions
 from conveyor._stores import NewMessage, open_store
 
@@ -42,8 +44,9 @@ CLAIMER = textwrap.dedent(
 
 HOST = textwrap.dedent(
     """
-    import json, os, sys, time
+    import json, logging, os, sys, time
     import conveyor
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     url, out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     app = conveyor.App(url, lease=1.0)
 
@@ -66,6 +69,11 @@ HOST = textwrap.dedent(
     def record(event, msg):
         note("record", msg.id, os.getpid(), time.time())
 
+    @app.worker("slow")
+    def slow(event, msg):
+        time.sleep(0.01)
+        note("slow", msg.id, os.getpid(), time.time())
+
     if mode == "drain-until-empty":
         while True:
             app.drain(timeout=60)
@@ -75,6 +83,15 @@ HOST = textwrap.dedent(
             time.sleep(0.01)
     elif mode == "run":
         app.drain(timeout=3600)
+    elif mode.startswith("drain-all:"):
+        import asyncio
+        _, worker, slots = mode.split(":")
+        while True:  # as a host would: keep running until that worker has nothing left anywhere
+            asyncio.run(app.runner(concurrency=int(slots)).drain())
+            left = app.status()[worker]
+            if left.queued + left.running + left.scheduled == 0:
+                break
+            time.sleep(0.05)
     elif mode.startswith("emit:"):
         worker = mode.split(":", 1)[1]
         note("emit", app.emit({"sent": time.time()}, worker), time.time())
@@ -263,3 +280,57 @@ def test_an_idle_runner_hears_emits_and_rule_changes_from_other_processes(hosts:
         thread.join(30)
         app.close()
     assert not thread.is_alive() and runner.processed == 3
+
+
+def _cluster() -> list[str] | None:
+    """The local cluster's pg_ctlcluster arguments (version, name), if this machine runs it."""
+    etc = Path("/etc/postgresql")
+    if shutil.which("pg_ctlcluster") is None or not etc.is_dir():
+        return None
+    versions = sorted(p.name for p in etc.iterdir() if (p / "main").is_dir())
+    return [versions[-1], "main"] if versions else None
+
+
+def _pg_ctl(cluster: list[str], action: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", *cluster, action],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_database_restart_while_hosts_work_loses_no_message(hosts: Hosts) -> None:
+    """Restart PostgreSQL for real under two working hosts: they log it, reconnect with backoff, and
+    every message is handled; the server is restored whatever happens."""
+    cluster = _cluster()
+    if cluster is None:
+        message = "this test restarts the local PostgreSQL with pg_ctlcluster, which this machine lacks"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    app = conveyor.App(hosts.url)
+    try:
+        ids = app.emit_many([({"i": i}, "slow") for i in range(2500)])
+        procs = [hosts.start("host.py", str(hosts.out), "drain-all:slow:4") for _ in range(2)]
+        wait_for(lambda: len(hosts.lines("slow")) >= 200, 60, "the hosts are working")
+        try:
+            restarted = _pg_ctl(cluster, "restart")
+            assert restarted.returncode == 0, restarted.stderr
+            handled_at_restart = len(hosts.lines("slow"))
+        finally:
+            if _pg_ctl(cluster, "status").returncode != 0:
+                _pg_ctl(cluster, "start")
+        logs = ""
+        for proc in procs:
+            _, err = proc.communicate(timeout=180)
+            logs += err
+            assert proc.returncode == 0, err[-3000:]
+        handled = {mid for mid, *_ in hosts.lines("slow")}
+        assert handled == set(ids), f"{len(set(ids) - handled)} messages never handled"
+        assert handled_at_restart < len(ids)  # the restart really hit the work in the middle
+        assert "store unavailable" in logs  # the runners said so
+        assert app.messages() == [] and "slow" not in app.status()
+    finally:
+        app.close()

@@ -114,8 +114,8 @@ class PostgresStore:
             max_size=pool_size,
             kwargs={"autocommit": True, "connect_timeout": int(connect_timeout)},
             name=f"conveyor-{self.schema}",
-            timeout=30.0,
-            reconnect_timeout=0,  # keep trying: a database restart must never leave a runner without a pool
+            timeout=5.0,  # a store call waits this long for a connection, then fails (the runner retries)
+            reconnect_timeout=86_400.0,  # keep reconnecting (backoff from 1 s): outlive any restart
             open=False,
         )
         self._pool.open(wait=False)
