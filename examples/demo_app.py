@@ -11,18 +11,21 @@ and open http://127.0.0.1:8765/.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from typing import Any
 
 import conveyor
 
 app = conveyor.App()
+log = logging.getLogger("shop")
+log.setLevel(logging.INFO)  # handler logs at INFO and above go into each message's trace
 
 
 @app.worker("orders")
 def orders(event: dict[str, Any]) -> dict[str, Any]:
     """Fans out: one confirmation email per order and one thumbnail per item."""
-    print(f"order {event['order']} for {event['customer']}: {len(event['items'])} item(s)")
+    log.info("order %s for %s: %d item(s)", event["order"], event["customer"], len(event["items"]))
     conveyor.emit({"to": event["customer"], "order": event["order"]}, "email")
     for item in event["items"]:
         conveyor.emit({"order": event["order"], "item": item}, "thumbnail")
@@ -34,7 +37,7 @@ def email(event: dict[str, Any], msg: conveyor.Message) -> str:
     """Sometimes fails: retried with backoff, a dead letter after 3 attempts."""
     if random.random() < 0.25:
         raise ConnectionError(f"SMTP server refused {event['to']} (attempt {msg.attempt})")
-    print(f"sent confirmation of order {event['order']} to {event['to']}")
+    log.info("sent confirmation of order %s to %s", event["order"], event["to"])
     return "sent"
 
 

@@ -11,6 +11,7 @@ The workers (the same as ``examples/demo_app.py``):
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import shutil
 import tempfile
@@ -28,6 +29,8 @@ from ._errors import UnknownWorkerWarning
 
 __all__ = ["app", "build_app", "feed", "run_demo"]
 
+log = logging.getLogger("shop")
+log.setLevel(logging.INFO)  # handler logs at INFO and above go into each message's trace
 CUSTOMERS = [
     "ada@example.com",
     "grace@example.com",
@@ -44,7 +47,7 @@ def build_app(store: str | None = None) -> conveyor.App:
 
     @app.worker("orders")
     def orders(event: dict[str, Any]) -> dict[str, Any]:
-        print(f"order {event['order']} for {event['customer']}: {len(event['items'])} item(s)")
+        log.info("order %s for %s: %d item(s)", event["order"], event["customer"], len(event["items"]))
         conveyor.emit({"to": event["customer"], "order": event["order"]}, "email")
         for item in event["items"]:
             conveyor.emit({"order": event["order"], "item": item}, "thumbnail")
@@ -54,7 +57,7 @@ def build_app(store: str | None = None) -> conveyor.App:
     def email(event: dict[str, Any], msg: conveyor.Message) -> str:
         if random.random() < 0.25:
             raise ConnectionError(f"SMTP server refused {event['to']} (attempt {msg.attempt})")
-        print(f"sent confirmation of order {event['order']} to {event['to']}")
+        log.info("sent confirmation of order %s to %s", event["order"], event["to"])
         return "sent"
 
     @app.worker("thumbnail", concurrency=3)

@@ -57,6 +57,8 @@
     if (data.retried !== undefined) { return "retrying " + data.retried + " dead letter(s)"; }
     if (data.discarded !== undefined) { return "discarded " + data.discarded + " dead letter(s)"; }
     if (data.cancelled) { return "cancelled message " + data.id; }
+    if (data.paused !== undefined) { return data.worker + (data.paused ? " paused" : " resumed"); }
+    if (data.worker !== undefined && data.blocked === null) { return data.worker + " unblocked"; }
     return name + ": done";
   }
 
