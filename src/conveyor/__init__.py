@@ -11,6 +11,7 @@ from ._app import App
 from ._context import emit
 from ._errors import Incomplete, UnknownWorkerWarning
 from ._message import Message, Trace, UnknownWorker, WorkerStatus
+from ._web import web
 
 __all__ = [
     "App",
@@ -21,5 +22,6 @@ __all__ = [
     "UnknownWorkerWarning",
     "WorkerStatus",
     "emit",
+    "web",
 ]
 __version__ = "0.1.0"

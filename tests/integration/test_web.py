@@ -315,7 +315,7 @@ def test_metrics(client: TestClient, web_app: conveyor.App) -> None:
 
 
 def test_mounted_in_another_app(web_app: conveyor.App) -> None:
-    outer = Starlette(routes=[Mount("/ops/conveyor", app=create_app(web_app, token=""))])
+    outer = Starlette(routes=[Mount("/ops/conveyor", app=conveyor.web(web_app, token=""))])
     with TestClient(outer, base_url=BASE) as c:
         page = c.get("/ops/conveyor/")
         assert page.status_code == 200

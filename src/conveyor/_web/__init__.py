@@ -1,10 +1,46 @@
 """The web face: a mountable ASGI app (JSON API, live dashboard, metrics) and a server to run it.
 
->>> from conveyor._web import create_app          # doctest: +SKIP
->>> asgi = create_app(app)                          # mount it in your own Starlette/FastAPI app
+Importing this package does not import Starlette: ``conveyor.web`` works with the ``web`` extra
+installed (``pip install "conveyor[web]"``) and says so otherwise.
 """
 
-from ._server import WebServer, check_bind, is_loopback
-from ._site import create_app
+from __future__ import annotations
 
-__all__ = ["WebServer", "check_bind", "create_app", "is_loopback"]
+from typing import TYPE_CHECKING
+
+from ._server import WebServer, check_bind, is_loopback
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from .._app import App
+
+__all__ = ["WebServer", "check_bind", "create_app", "is_loopback", "web"]
+
+
+def web(
+    app: App,
+    *,
+    token: str | None = None,
+    allowed_hosts: list[str] | None = None,
+    poll: float = 0.5,
+) -> Starlette:
+    """The dashboard, JSON API, ``/metrics`` and ``/openapi.json`` of ``app`` as an ASGI app.
+
+    Serve it alone (``uvicorn.run(conveyor.web(app))``) or mount it in your own Starlette/FastAPI
+    app: ``Mount("/conveyor", app=conveyor.web(app))``.
+
+    ``token``: the bearer token every request must carry (default ``$CONVEYOR_TOKEN``; ``""``: none).
+    Without a token only loopback host names and ``allowed_hosts`` are answered. ``poll``: seconds
+    between live dashboard updates and metrics samples.
+    """
+    try:
+        from ._site import create_app as build
+    except ImportError as error:  # pragma: no cover - depends on the installed extras
+        raise ImportError(
+            f'conveyor.web needs the web extra: pip install "conveyor[web]" ({error})'
+        ) from error
+    return build(app, token=token, allowed_hosts=allowed_hosts, poll=poll)
+
+
+create_app = web
