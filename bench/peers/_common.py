@@ -141,11 +141,19 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-def warm_up(emit: Callable[[int, float], None], records: Records, timeout: float, k: int = 20) -> None:
+def warm_up(
+    emit: Callable[[int, float], None],
+    records: Records,
+    timeout: float,
+    k: int = 20,
+    alive: Callable[[], None] = lambda: None,
+) -> None:
     """Send ``k`` latency messages and wait until all started: the workers are up and idle after."""
     for i in range(k):
         emit(-1 - i, time.time())
-    wait_until(lambda: records.count() >= k, timeout, f"{k} warm-up messages to start", interval=0.01)
+    wait_until(
+        lambda: (alive(), records.count() >= k)[1], timeout, f"{k} warm-up messages to start", interval=0.01
+    )
     time.sleep(0.3)  # let the warm-up acknowledgements settle
     records.path.write_text("")
 
@@ -158,9 +166,10 @@ def run_latency(
     records: Records,
     timeout: float,
     warmup: int = 20,
+    alive: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
     """Warm the workers up, then emit ``n`` messages ``gap`` apart on a fixed schedule; collect."""
-    warm_up(emit, records, timeout, warmup)
+    warm_up(emit, records, timeout, warmup, alive)
     start = time.perf_counter()
     for i in range(n):
         target = start + i * gap
@@ -168,7 +177,9 @@ def run_latency(
         if delay > 0:
             time.sleep(delay)
         emit(i, time.time())
-    wait_until(lambda: records.count() >= n, timeout, f"{n} latency messages to start", interval=0.01)
+    wait_until(
+        lambda: (alive(), records.count() >= n)[1], timeout, f"{n} latency messages to start", interval=0.01
+    )
     rows = [r for r in records.lines() if int(r[0]) >= 0]
     lat = [(float(r[2]) - float(r[1])) * 1000.0 for r in rows]
     return {

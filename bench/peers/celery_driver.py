@@ -88,12 +88,19 @@ def main() -> dict[str, Any]:
             with Workers(
                 [celery, "-A", "celery_app", "worker", *prefork, *common], out / "workers-lat.log"
             ) as w:
-                result = run_latency(args.n, args.gap, emit=lat.delay, records=records, timeout=args.timeout)
+                result = run_latency(
+                    args.n,
+                    args.gap,
+                    emit=lat.delay,
+                    records=records,
+                    timeout=args.timeout,
+                    alive=w.check_alive,
+                )
                 w.check_alive()
             return {**result, "how": how}
         threads = ["-P", "threads", "-c", str(args.slots), "--prefetch-multiplier", "4"]
         with Workers([celery, "-A", "celery_app", "worker", *threads, *common], out / "workers-io.log") as w:
-            warm_up(lat.delay, records, args.timeout)
+            warm_up(lat.delay, records, args.timeout, alive=w.check_alive)
             t0 = time.perf_counter()
             with app.producer_or_acquire() as producer:
                 for _ in range(args.n):

@@ -30,15 +30,21 @@ def _conveyor_exe() -> str | None:
 
 def pending(url: str) -> Callable[[str], bool]:
     """True while any message of the worker is still in the store (a message row is deleted on ack)."""
-    sql = "SELECT EXISTS (SELECT 1 FROM messages WHERE worker = {p})"
+    sql = "SELECT EXISTS (SELECT 1 FROM {table} WHERE worker = {p})"
     if url.startswith("sqlite:"):
         path = url.split("sqlite:///", 1)[1]
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
-        return lambda worker: bool(db.execute(sql.format(p="?"), (worker,)).fetchone()[0])
+        query = sql.format(table="messages", p="?")
+        return lambda worker: bool(db.execute(query, (worker,)).fetchone()[0])
     import psycopg
 
-    conn = psycopg.connect(url, autocommit=True)
-    return lambda worker: bool(conn.execute(sql.format(p="%s"), (worker,)).fetchone()[0])  # type: ignore[index]
+    # The PostgreSQL store keeps its tables in the schema named by ?schema= (default "conveyor").
+    schema = "conveyor"
+    if "schema=" in url:
+        schema = url.split("schema=", 1)[1].split("&", 1)[0]
+    conn = psycopg.connect(url.split("?", 1)[0], autocommit=True)
+    query = sql.format(table=f'"{schema}".messages', p="%s")
+    return lambda worker: bool(conn.execute(query, (worker,)).fetchone()[0])  # type: ignore[index]
 
 
 def main() -> dict[str, Any]:
@@ -142,7 +148,9 @@ def main() -> dict[str, Any]:
     # io
     per_process = max(1, args.slots // args.processes)
     with workers(per_process) as w:
-        warm_up(lambda i, t: app.emit({"i": i, "t": t}, "bench-lat"), records, args.timeout)
+        warm_up(
+            lambda i, t: app.emit({"i": i, "t": t}, "bench-lat"), records, args.timeout, alive=w.check_alive
+        )
         t0 = time.perf_counter()
         app.emit_many([({"s": args.sleep}, "bench-io")] * args.n)
         t1 = wait_until(lambda: not left("bench-io"), args.timeout, "the io messages to finish")

@@ -113,7 +113,7 @@ def main() -> dict[str, Any]:
             return {**result, "how": how}
         with pool(args.slots, "io") as w:
             ready(w, args.slots)
-            warm_up(lambda i, t: q.enqueue(lat, i, t), records, args.timeout)
+            warm_up(lambda i, t: q.enqueue(lat, i, t), records, args.timeout, alive=w.check_alive)
             before = int(r.zcard(finished.key))
             t0 = time.perf_counter()
             for start in range(0, args.n, 1000):

@@ -1,0 +1,87 @@
+"""The benchmark harness end to end, with a few messages through every system.
+
+``python -m bench --smoke`` runs the four workloads (emit, drain, latency, io) for Conveyor on SQLite,
+Conveyor on PostgreSQL (a scratch database it creates and drops), Celery and RQ (Redis), each peer in
+its own venv under bench/.venvs/ (built with pip on first use: a minute or two). Redis and PostgreSQL
+must be reachable: in CI their absence is a failure, locally a skip that says why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import in_ci
+
+ROOT = Path(__file__).resolve().parents[2]
+SYSTEMS = ("conveyor-sqlite", "conveyor-pg", "celery", "rq")
+WORKLOADS = ("emit", "drain", "latency", "io")
+
+
+def _reachable(host: str, port: int) -> str | None:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return None
+    except OSError as error:
+        return f"{host}:{port} unreachable ({error})"
+
+
+@pytest.fixture
+def services() -> None:
+    problems = [f"Redis {why}" for why in [_reachable("127.0.0.1", 6379)] if why] + [
+        f"PostgreSQL {why}" for why in [_reachable("127.0.0.1", 5432)] if why
+    ]
+    if problems:
+        message = "the benchmark smoke test needs " + "; ".join(problems)
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message + " (a failure in CI)")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.usefixtures("services")
+def test_every_system_runs_every_workload(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {k: v for k, v in os.environ.items() if k != "CONVEYOR_STORE"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=840,
+        check=False,
+    )
+    report = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, report
+    payload = json.loads(out.read_text())
+    results = payload["results"]
+    config = payload["config"]
+    assert set(results) == set(SYSTEMS), report
+    for system in SYSTEMS:
+        per = results[system]
+        assert set(per) == set(WORKLOADS), report
+        for workload, r in per.items():
+            assert "error" not in r, f"{system} {workload}: {r.get('error')}\n{report}"
+            if system.startswith("conveyor") and workload != "emit":
+                assert "conveyor run" in r["how"], (
+                    f"{system} {workload} did not use `conveyor run`: {r['how']}"
+                )
+        assert per["emit"]["n"] == config["n_emit"] and per["emit"]["rate"] > 0
+        assert per["drain"]["n"] == config["n_drain"] and per["drain"]["rate"] > 0
+        lat = per["latency"]
+        assert lat["n"] == config["n_latency"]
+        assert 0 <= lat["p50_ms"] <= lat["p95_ms"] <= lat["p99_ms"] <= lat["max_ms"]
+        io = per["io"]
+        # Nothing can finish n sleeps on `slots` slots faster than n * sleep / slots.
+        assert io["seconds"] >= 0.95 * io["ideal"] > 0
+    table = proc.stdout
+    for label in ("Conveyor (SQLite)", "Conveyor (PostgreSQL)", "Celery", "RQ", "emit, msgs/s", "io wall"):
+        assert label in table, report
