@@ -30,8 +30,10 @@ from .._stores import Claimed
 
 __all__ = ["Job", "Outcome", "SyncPool", "outcome_of", "run_async", "timeout_outcome"]
 
-_GROW_AFTER = 0.001
-"""Seconds queued jobs may sit without any job starting before the pool adds threads."""
+_GROW_AFTER = 0.01
+"""Seconds queued jobs may sit without any job starting before the pool adds threads (longer than the
+interpreter's 5 ms switch interval, so a runnable thread waiting for the GIL is not taken for a blocked
+one)."""
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .._codec import decode, encode_result
+from .._codec import decode
 from .._context import HandlerContext
 from .._emitter import Emitter
 from .._message import Message, to_datetime
@@ -28,6 +28,7 @@ from .._stores._base import Wakeups
 from ._executor import Job, Outcome, SyncPool, outcome_of, run_async, timeout_outcome
 from ._logs import capture_logs
 from ._policy import retry_delay
+from ._traces import TraceBuffer
 
 __all__ = [
     "RETIRE_MAX_MEMORY",
@@ -88,6 +89,7 @@ class Runner:
         """Why the runner retired on its own: max-tasks, max-memory or stuck (None: it was stopped)."""
         self._limits = registry.limits()
         self._batch = Settlement()
+        self._traces = TraceBuffer()
         self._inflight: dict[int, asyncio.Task[None] | Job] = {}
         self._sync_inflight = 0
         self._pool = SyncPool(self.options.slots, self._sync_done)
@@ -262,6 +264,9 @@ class Runner:
 
     def _exchange(self, batch: Settlement, want: int) -> list[Claimed]:
         """On the store thread: settle what finished, then claim for the free slots."""
+        both = getattr(self.store, "settle_and_claim", None)
+        if both is not None:  # one transaction (SQLite)
+            return both(self.id, batch, self._limits, max(0, want), self.options.lease)  # type: ignore[no-any-return]
         if batch:
             self.store.settle(self.id, batch)
         if want <= 0:
@@ -284,13 +289,13 @@ class Runner:
                     len(self._inflight),
                     grace,
                 )
-        batch = self._take_batch()
+        batch = self._take_batch(final=True)
         if batch:
             await self._io(self.store.settle, self.id, batch)
 
     async def _abandon(self) -> None:
         """Whatever is still running goes back to the queue without using an attempt."""
-        batch = self._take_batch()
+        batch = self._take_batch(final=True)
         for message_id, item in list(self._inflight.items()):
             if isinstance(item, Job):
                 item.abandoned = True
@@ -461,24 +466,7 @@ class Runner:
             batch.retry.append((c.id, retry_delay(spec.backoff, c.attempt), outcome.error or kind))
         self.processed += 1
         if spec.traces > 0:
-            batch.traces.append(
-                TraceRecord(
-                    message_id=c.id,
-                    worker=c.worker,
-                    outcome=kind,
-                    event=c.event,
-                    result=encode_result(outcome.result),
-                    error=outcome.error,
-                    traceback=outcome.traceback,
-                    logs=ctx.logs,
-                    emitted=ctx.emitted,
-                    attempt=c.attempt,
-                    enqueued_at=c.enqueued_at,
-                    started_at=c.started_at,
-                    finished_at=time.time(),
-                    keep=spec.traces,
-                )
-            )
+            self._traces.add(spec.traces, c, ctx, outcome)
 
     def _exhausted(self, spec: WorkerSpec, c: Claimed) -> None:
         """A message whose runs all ended with a lost lease: a dead letter, without running it again."""
@@ -486,7 +474,7 @@ class Runner:
         self._batch.bury.append((c.id, c.attempt - 1, error))
         if spec.traces > 0:
             now = time.time()
-            self._batch.traces.append(
+            self._traces.add_record(
                 TraceRecord(
                     c.id,
                     c.worker,
@@ -505,8 +493,11 @@ class Runner:
                 )
             )
 
-    def _take_batch(self) -> Settlement:
+    def _take_batch(self, final: bool = False) -> Settlement:
+        """What to settle now; kept traces go along when due, and always once nothing is running."""
         batch, self._batch = self._batch, Settlement()
+        if self._traces.due(idle=final or not self._inflight):
+            batch.traces.extend(self._traces.take())
         return batch
 
     def _restore(self, batch: Settlement) -> None:

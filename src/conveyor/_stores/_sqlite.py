@@ -31,9 +31,7 @@ class SQLiteStore:
 
     def __init__(self, path: str, *, url: str | None = None, busy_timeout: float = 60.0) -> None:
         if sqlite3.sqlite_version_info < _MIN_SQLITE:
-            raise RuntimeError(
-                f"Conveyor needs SQLite >= 3.35; this Python has {sqlite3.sqlite_version}"
-            )
+            raise RuntimeError(f"Conveyor needs SQLite >= 3.35; this Python has {sqlite3.sqlite_version}")
         self.url = url or f"sqlite:///{path}"
         self.path = path
         if path != ":memory:":
@@ -126,77 +124,90 @@ class SQLiteStore:
     def claim(self, runner: str, limits: Mapping[str, int | None], limit: int, lease: float) -> list[Claimed]:
         if not limits or limit <= 0:
             return []
-        params = {
-            "limits": orjson.dumps(limits).decode(),
-            "limit": limit,
-            "now": time.time(),
-            "runner": runner,
-            "lease": lease,
-        }
         with self._write() as db:
-            rows = db.execute(self._q.claim, params).fetchall()
-        rows.sort(key=_run_order)
-        return [Claimed(*row) for row in rows]
+            rows = self._claim_in(db, runner, limits, limit, lease)
+        return _claimed(rows)
+
+    def settle_and_claim(
+        self, runner: str, batch: Settlement, limits: Mapping[str, int | None], limit: int, lease: float
+    ) -> list[Claimed]:
+        """``settle`` then ``claim`` in one transaction: one commit per runner turn, and pages that both
+        touch are written to the WAL once."""
+        with self._write() as db:
+            if batch:
+                self._settle_in(db, runner, batch)
+            rows = self._claim_in(db, runner, limits, limit, lease) if limits and limit > 0 else []
+        return _claimed(rows)
+
+    def _claim_in(
+        self, db: sqlite3.Connection, runner: str, limits: Mapping[str, int | None], limit: int, lease: float
+    ) -> list[Any]:
+        params: dict[str, Any] = {"limit": limit, "now": time.time(), "runner": runner, "lease": lease}
+        if all(cap is None for cap in limits.values()):  # no cap to count against: a simpler statement
+            params["workers"] = orjson.dumps(list(limits)).decode()
+            return db.execute(self._q.claim_uncapped, params).fetchall()
+        params["limits"] = orjson.dumps(limits).decode()
+        return db.execute(self._q.claim, params).fetchall()
 
     def settle(self, runner: str, batch: Settlement) -> None:
         if not batch:
             return
+        with self._write() as db:
+            self._settle_in(db, runner, batch)
+
+    def _settle_in(self, db: sqlite3.Connection, runner: str, batch: Settlement) -> None:
         now = time.time()
         q = self._q
-        with self._write() as db:
-            if batch.complete:
-                db.executemany(q.complete, [(i,) for i in batch.complete])
-            if batch.retry:
-                db.executemany(
-                    q.retry,
-                    [
-                        {"id": i, "delay": delay, "error": error, "now": now, "runner": runner}
-                        for i, delay, error in batch.retry
-                    ],
-                )
-            if batch.incomplete:
-                db.executemany(
-                    q.incomplete,
-                    [
-                        {"id": i, "delay": delay, "now": now, "runner": runner}
-                        for i, delay in batch.incomplete
-                    ],
-                )
-            if batch.bury:
-                db.executemany(
-                    q.bury,
-                    [
-                        {"id": i, "attempt": attempt, "error": error, "runner": runner}
-                        for i, attempt, error in batch.bury
-                    ],
-                )
-            if batch.release:
-                db.executemany(q.release, [{"id": i, "runner": runner} for i in batch.release])
-            if batch.traces:
-                kept = _kept_traces(batch)
-                db.executemany(
-                    q.insert_trace,
-                    [
-                        (
-                            t.message_id,
-                            t.worker,
-                            t.outcome,
-                            t.event,
-                            t.result,
-                            t.error,
-                            t.traceback,
-                            orjson.dumps(t.logs).decode(),
-                            orjson.dumps(t.emitted).decode(),
-                            t.attempt,
-                            t.enqueued_at,
-                            t.started_at,
-                            t.finished_at,
-                        )
-                        for t in kept
-                    ],
-                )
-                keep = {t.worker: t.keep for t in batch.traces}
-                db.executemany(q.prune_traces, [{"worker": w, "keep": k} for w, k in keep.items()])
+        if batch.complete:
+            db.executemany(q.complete, [(i,) for i in batch.complete])
+        if batch.retry:
+            db.executemany(
+                q.retry,
+                [
+                    {"id": i, "delay": delay, "error": error, "now": now, "runner": runner}
+                    for i, delay, error in batch.retry
+                ],
+            )
+        if batch.incomplete:
+            db.executemany(
+                q.incomplete,
+                [{"id": i, "delay": delay, "now": now, "runner": runner} for i, delay in batch.incomplete],
+            )
+        if batch.bury:
+            db.executemany(
+                q.bury,
+                [
+                    {"id": i, "attempt": attempt, "error": error, "runner": runner}
+                    for i, attempt, error in batch.bury
+                ],
+            )
+        if batch.release:
+            db.executemany(q.release, [{"id": i, "runner": runner} for i in batch.release])
+        if batch.traces:
+            kept = _kept_traces(batch)
+            db.executemany(
+                q.insert_trace,
+                [
+                    (
+                        t.message_id,
+                        t.worker,
+                        t.outcome,
+                        t.event,
+                        t.result,
+                        t.error,
+                        t.traceback,
+                        orjson.dumps(t.logs).decode(),
+                        orjson.dumps(t.emitted).decode(),
+                        t.attempt,
+                        t.enqueued_at,
+                        t.started_at,
+                        t.finished_at,
+                    )
+                    for t in kept
+                ],
+            )
+            keep = {t.worker: t.keep for t in batch.traces}
+            db.executemany(q.prune_traces, [{"worker": w, "keep": k} for w, k in keep.items()])
 
     def heartbeat(self, runner: str, workers: Sequence[str], lease: float) -> None:
         now = time.time()
@@ -339,6 +350,11 @@ class SQLiteStore:
             self._db.close()
 
 
+def _claimed(rows: list[Any]) -> list[Claimed]:
+    rows.sort(key=_run_order)
+    return [Claimed(*row) for row in rows]
+
+
 def _run_order(row: tuple[Any, ...]) -> tuple[float, int]:
     return (row[4], row[0])
 
@@ -364,9 +380,18 @@ def _kept_traces(batch: Settlement) -> list[Any]:
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration into statements (no statement in our migrations contains ';' in a literal)."""
-    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """Split a migration into statements; SQLite itself says where one ends (triggers hold ';')."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        if not buffer and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete statement at the end of a migration: {buffer.strip()[:80]}")
+    return statements
 
 
 def _synchronous() -> str:

@@ -1,0 +1,18 @@
+-- claim.sql for workers without a concurrency cap (nothing to count): for each claimable worker of
+-- :workers (a JSON list) its oldest due messages by index, then the oldest of all of those, up to :limit.
+UPDATE messages
+SET state = 'running', attempt = attempt + 1, runner = :runner, lease_until = :now + :lease, started_at = :now
+WHERE id IN (
+  SELECT d.id
+  FROM json_each(:workers) AS j
+  JOIN messages AS d
+    ON d.id IN (SELECT x.id FROM messages AS x
+                WHERE x.worker = j.value AND x.state = 'queued' AND x.run_at <= :now
+                ORDER BY x.run_at, x.id LIMIT :limit)
+  WHERE NOT EXISTS (
+    SELECT 1 FROM rules WHERE rules.worker = j.value AND (rules.paused OR rules.blocked IS NOT NULL))
+  ORDER BY d.run_at, d.id
+  LIMIT :limit
+)
+RETURNING id, worker, event, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, chain,
+          started_at
