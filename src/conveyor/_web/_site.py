@@ -146,7 +146,7 @@ class Site:
     def __init__(self, app: App, poll: float) -> None:
         self.app = app
         self.poll = poll
-        self.metrics = Metrics(app)
+        self.metrics = Metrics(app, interval=poll)
         self.pages = Pages(app)
         self.stopping = threading.Event()
         self.openapi = openapi_document()
