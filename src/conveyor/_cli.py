@@ -125,8 +125,19 @@ def _app(store: str | None, ref: str | None = None) -> App:
         except (ValueError, TypeError):
             raise
         except Exception as error:
-            raise click.ClickException(f"cannot open store {url}: {error}") from None
+            raise click.ClickException(f"cannot open store {_safe_url(url)}: {error}") from None
     return app
+
+
+def _safe_url(url: str) -> str:
+    """The store URL without its password, for printing."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _print_json(value: Any) -> None:
@@ -337,7 +348,8 @@ def run(  # noqa: PLR0917 - click passes options as arguments
     server = None if no_web else _start_web(app, host, port, token)
     if server is not None:
         click.echo(f"conveyor: dashboard and API on {server.url}", err=True)
-    click.echo(f"conveyor: running {', '.join(app.registry.names()) or 'no workers'} on {app.url}", err=True)
+    names = ", ".join(app.registry.names()) or "no workers"
+    click.echo(f"conveyor: running {names} on {_safe_url(app.url)}", err=True)
     try:
         with _bad_input():
             app.run(**kwargs)
@@ -360,7 +372,9 @@ def web(app_ref: str | None, store: str | None, host: str, port: int, token: str
     with _bad_input():
         check_bind(host, token)
     server = _start_web(app, host, port, token)
-    click.echo(f"conveyor: dashboard and API on {server.url} (store {app.url}); Ctrl-C to stop", err=True)
+    click.echo(
+        f"conveyor: dashboard and API on {server.url} (store {_safe_url(app.url)}); Ctrl-C to stop", err=True
+    )
     _wait_for_signal()
     server.stop()
 
@@ -588,7 +602,7 @@ def status(store: str | None, as_json: bool, watch: bool, interval: float) -> No
     from rich.text import Text
 
     def frame() -> Group:
-        stamp = Text(f"{_when(datetime.now(UTC))} UTC · {app.url} · Ctrl-C to stop", style="dim")
+        stamp = Text(f"{_when(datetime.now(UTC))} UTC · {_safe_url(app.url)} · Ctrl-C to stop", style="dim")
         return Group(stamp, _status_table(list(app.status().values())))
 
     try:

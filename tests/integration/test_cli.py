@@ -214,3 +214,32 @@ def test_python_emit_to_unknown_warns_but_the_cli_does_not(url: str) -> None:
         warnings.simplefilter("error")
         result = cli(url, "emit", "nobody", "{}")
     assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_printed_store_urls_hide_the_password() -> None:
+    from conveyor._cli import _safe_url
+
+    assert _safe_url("postgresql://ada:s3cret@db:5432/q") == "postgresql://ada:***@db:5432/q"
+    assert _safe_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_the_demo_app_fans_out(tmp_path: Path) -> None:
+    from conveyor._loader import load_app
+
+    root = Path(__file__).resolve().parents[2]
+    for demo in (load_app(str(root / "examples" / "demo_app.py")), load_app("conveyor._demo:app")):
+        demo.use_store(f"sqlite:///{tmp_path / 'demo.db'}")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                order = demo.emit(
+                    {"order": 1, "customer": "ada@example.com", "items": ["lamp", "mug"]}, "orders"
+                )
+            demo.drain(timeout=30)
+            trace = next(t for t in demo.traces("orders") if t.message_id == order)
+            assert trace.outcome == "ok" and len(trace.emitted) == 3
+            assert trace.logs == ["INFO shop: order 1 for ada@example.com: 2 item(s)"]
+            assert {t.message_id for t in demo.traces("thumbnail")} >= set(trace.emitted[1:])
+            assert demo.traces("email")  # ran (it may have failed: it fails on purpose, sometimes)
+        finally:
+            demo.close()

@@ -83,12 +83,13 @@ class Pages:
     def sections(self, view: View) -> dict[str, str]:
         app = self.app
         status = list(app.status().values())
-        dead = app.dead(view.worker)
+        dead = app.messages(view.worker, "dead", DEAD_SHOWN)
+        total = sum(s.dead for s in status if view.worker in (None, s.name))
         data: dict[str, dict[str, Any]] = {
             "workers": {"workers": status},
             "traces": {"traces": app.traces(view.worker) if view.worker else []},
             "unknown": {"unknown": app.unknown()},
-            "dead": {"dead": dead[:DEAD_SHOWN], "total": len(dead)},
+            "dead": {"dead": dead, "total": max(total, len(dead))},
             "messages": {"messages": app.messages(view.worker, view.state, MESSAGES_SHOWN)},  # type: ignore[arg-type]
         }
         return {
