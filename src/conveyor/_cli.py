@@ -119,6 +119,7 @@ def _app(store: str | None, ref: str | None = None) -> App:
                 app.use_store(store)
         else:
             app = App(store or None)
+        click.get_current_context().call_on_close(app.close)
         url = app.url
         try:
             app.store  # noqa: B018 - open (and migrate) now, so a bad URL is reported here
@@ -356,6 +357,8 @@ def run(  # noqa: PLR0917 - click passes options as arguments
     finally:
         if server is not None:
             server.stop()
+            if server.asgi.state.conveyor.app is not app:
+                server.asgi.state.conveyor.app.close()
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,15 @@ import conveyor
 from conveyor._cli import main
 
 
-@pytest.fixture
-def url(tmp_path: Path) -> str:
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
     return f"sqlite:///{tmp_path / 'cli.db'}"
 
 
 @pytest.fixture
-def app(url: str) -> conveyor.App:  # overrides conftest's: the CLI needs a file other processes can open
+def app(url: str) -> Iterator[conveyor.App]:  # overrides conftest's: the CLI needs a store others can open
     app = conveyor.App(url)
 
     @app.worker("work")
@@ -32,7 +35,8 @@ def app(url: str) -> conveyor.App:  # overrides conftest's: the CLI needs a file
     def fail(event: Any) -> None:
         raise RuntimeError("it broke")
 
-    return app
+    yield app
+    app.close()
 
 
 def cli(url: str, *args: str, input: str | None = None) -> Result:
