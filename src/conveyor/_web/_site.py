@@ -367,6 +367,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        site.metrics.ensure_started()  # served alone; mounted apps start it on their first request
         try:
             yield
         finally:
