@@ -222,6 +222,8 @@ def test_token_is_required_when_set(web_app: conveyor.App) -> None:
         assert c.get("/metrics").status_code == 401
         page = c.get("/", headers={"Accept": "text/html"})
         assert page.status_code == 401 and 'name="token"' in page.text
+        api = c.get("/api/workers", headers={"Accept": "text/html"})
+        assert api.status_code == 401 and api.headers["content-type"] == "application/json"
         # A browser signs in once with ?token=; the token then lives in an HttpOnly cookie.
         signed = c.get("/?token=s3cret&worker=greet", follow_redirects=False)
         assert signed.status_code == 303 and signed.headers["location"] == "/?worker=greet"

@@ -107,11 +107,8 @@ class Guard:
             )
             return response
         wants_html = "text/html" in request.headers.get("accept", "")
-        if (
-            request.method == "GET"
-            and wants_html
-            and not request.url.path.rstrip("/").endswith(("/api", "/metrics"))
-        ):
+        dashboard = request.url.path.rstrip("/") == str(request.scope.get("root_path", "")).rstrip("/")
+        if request.method == "GET" and wants_html and dashboard:
             return HTMLResponse(_SIGN_IN, status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return _json(
             401,
