@@ -379,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
                 peer_python(peer)
 
     started = time.time()
+    load_before = os.getloadavg()
     results: dict[str, dict[str, dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="conveyor-bench-") as tmp:
         for system in cfg.systems:
@@ -391,7 +392,12 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"bench:   error: {r['error'][:300]}", file=sys.stderr, flush=True)
 
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
+    load_after = os.getloadavg()
     print(f"\nConveyor vs Celery vs RQ — {when}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    print(
+        f"load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after: "
+        "above the CPU count, other processes shared the cores and every figure is noisier"
+    )
     print(
         f"emit {cfg.n_emit:,} · drain {cfg.n_drain:,} · "
         f"latency {cfg.n_latency} x {cfg.gap * 1000:g} ms apart · "
@@ -408,7 +414,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\nHow each ran:")
     for line in notes(results, cfg):
         print(f"- {line}")
-    payload = {"started": when, "config": dict(vars(cfg)), "results": results}
+    payload = {
+        "started": when,
+        "loadavg": [load_before[0], load_after[0]],
+        "config": dict(vars(cfg)),
+        "results": results,
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / time.strftime("%Y%m%dT%H%M%S.json", time.gmtime(started))).write_text(
         json.dumps(payload, indent=2)
