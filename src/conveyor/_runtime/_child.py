@@ -56,6 +56,7 @@ def main() -> None:
             incomplete_delay=app.incomplete_delay,
             max_tasks=spec.get("max_tasks"),
             max_memory=spec.get("max_memory"),
+            hint_delay=0.001 * int(spec.get("index", 0)),
         )
         runner = Runner(app.registry, app.store, app.emitter, options)
     except Exception:

@@ -59,6 +59,8 @@ class RunnerOptions:
     """Retire (finish in-flight messages and return) after claiming this many messages."""
     max_memory: int | None = None
     """Retire once the process's resident memory passes this many bytes."""
+    hint_delay: float = 0.0
+    """Seconds an idle runner waits after a store hint before it claims (staggered per process)."""
     stuck_grace: float | None = None
     """Seconds a sync handler past its timeout may keep its thread before the runner retires
     (None: the handler's timeout, between 1 and 30 s)."""
@@ -94,11 +96,13 @@ class Runner:
         self._sync_inflight = 0
         self._pool = SyncPool(self.options.slots, self._sync_done)
         self._io_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="conveyor-store")
-        self._wake: asyncio.Event | None = None
+        self._woken = False
+        self._waiter: asyncio.Future[None] | None = None
         self._empty: asyncio.Event | None = None
         self._kick: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hurry = asyncio.Event()
+        self._io_busy = 0
         self._warned_memory = False
         sync_timeouts = [s.timeout for s in registry if not s.is_async and s.timeout is not None]
         self._min_sync_timeout = min(sync_timeouts, default=None)
@@ -119,13 +123,14 @@ class Runner:
 
     def wake(self) -> None:
         """A hint that messages may be ready (an emit, a rule change). Safe from the loop thread only."""
-        if self._wake is not None:
-            self._wake.set()
+        self._woken = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     # -- the loop --------------------------------------------------------------------------------
     async def _main(self, stop: asyncio.Event | None, grace: float = 30.0) -> int:
         self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
         self._empty = asyncio.Event()
         self._empty.set()
         self._kick = asyncio.Event()
@@ -136,7 +141,13 @@ class Runner:
         wakeups: Wakeups | None = None
         if stop is not None:
             wakeups = self._open_wakeups()
-            helpers.append(asyncio.create_task(self._listen(wakeups), name="conveyor-wakeups"))
+            on_hint = getattr(wakeups, "on_hint", None)
+            if on_hint is not None:
+                on_hint(self._on_hint)
+            helpers.append(
+                asyncio.create_task(self._listen(wakeups, on_hint is not None), name="conveyor-wakeups")
+            )
+            helpers.append(asyncio.create_task(self._wake_on(stop), name="conveyor-stop"))
         try:
             with capture_logs():
                 await self._io(self.store.rescue)
@@ -172,25 +183,42 @@ class Runner:
             )
             return None
 
-    async def _listen(self, wakeups: Wakeups | None) -> None:
-        """Turn store hints (and, without one for ``poll`` seconds, a timeout) into loop wake-ups."""
+    def _hint_delayed(self) -> bool:
+        return bool(self.options.hint_delay) and not self._inflight
+
+    def _on_hint(self) -> None:
+        """Straight from the store's hint source, on the loop: wake now unless this runner waits its turn."""
+        if not self._hint_delayed():
+            self.wake()
+
+    async def _listen(self, wakeups: Wakeups | None, direct: bool) -> None:
+        """Turn store hints (and, without one for ``poll`` seconds, a timeout) into loop wake-ups.
+
+        ``direct``: the hint source already calls ``_on_hint``; only delayed hints and polls remain."""
         while True:
             if wakeups is None:
                 await asyncio.sleep(self.options.poll)
-            else:
-                await wakeups.wait(self.options.poll)
+            elif await wakeups.wait(self.options.poll):
+                if self._hint_delayed():
+                    # Idle runners all hear every emit; the first (delay 0) claims, the others look
+                    # a moment later instead of racing it for the write lock and the CPU.
+                    await asyncio.sleep(self.options.hint_delay)
+                elif direct:
+                    continue
             self.wake()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.wake()
 
     def _retiring(self, stop: asyncio.Event | None) -> bool:
         return self.exit_reason is not None or (stop is not None and stop.is_set())
 
     async def _loop_until(self, stop: asyncio.Event | None) -> None:
-        wake = self._wake
-        assert wake is not None
         failures = 0
         max_tasks = self.options.max_tasks
         while not self._retiring(stop):
-            wake.clear()
+            self._woken = False
             if self.options.max_memory is not None and self._over_memory(self.options.max_memory):
                 break
             batch = self._take_batch()
@@ -199,7 +227,10 @@ class Runner:
             if max_tasks is not None:
                 want = min(want, max_tasks - self.claimed)
             try:
-                claimed = await self._io(self._exchange, batch, want)
+                if self._inflight or self._io_busy:
+                    claimed = await self._io(self._exchange, batch, want)
+                else:  # idle: claim on the loop itself, sparing two thread hops of wake-up latency
+                    claimed = self._exchange(batch, want)
             except Exception as error:
                 self._restore(batch)
                 failures += 1
@@ -219,20 +250,22 @@ class Runner:
                 if not claimed and not batch and not self._batch:
                     return  # drained: nothing settled, claimed, running or waiting to be settled
                 continue  # what was just settled may be due again (a retry without backoff)
-            await self._wait(wake, stop)
+            await self._wait(stop)
 
-    async def _wait(self, wake: asyncio.Event, stop: asyncio.Event | None) -> None:
-        if wake.is_set():
+    async def _wait(self, stop: asyncio.Event | None) -> None:
+        """Until ``wake()`` (a hint, a finished handler, ``stop``) or, serving, ``poll`` seconds."""
+        if self._woken or (stop is not None and stop.is_set()):
             return
-        waiters = [asyncio.ensure_future(wake.wait())]
-        if stop is not None:
-            waiters.append(asyncio.ensure_future(stop.wait()))
-        timeout = self.options.poll if stop is not None else None
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiter = waiter
+        timer = loop.call_later(self.options.poll, _resolve, waiter) if stop is not None else None
         try:
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await waiter
         finally:
-            for w in waiters:
-                w.cancel()
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
 
     def _retire(self, reason: str) -> None:
         if self.exit_reason is None:
@@ -390,7 +423,11 @@ class Runner:
         self._settled_one()
 
     async def _io(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._io_thread, fn, *args)
+        self._io_busy += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._io_thread, fn, *args)
+        finally:
+            self._io_busy -= 1
 
     # -- messages --------------------------------------------------------------------------------
     def _start(self, claimed: list[Claimed]) -> None:
@@ -448,8 +485,7 @@ class Runner:
         self._settled_one()
 
     def _settled_one(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
+        self.wake()
         if not self._inflight and self._empty is not None:
             self._empty.set()
 
@@ -520,6 +556,11 @@ def _message(c: Claimed, event: Any) -> Message:
         key=c.key,
         last_error=c.last_error,
     )
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def resident_bytes() -> int | None:

@@ -210,6 +210,7 @@ class Supervisor:
             "max_tasks": o.max_tasks,
             "max_memory": o.max_memory,
             "parent": os.getpid(),
+            "index": slot,
             "log_level": logging.getLogger("conveyor").getEffectiveLevel(),
         }
         env = dict(os.environ)

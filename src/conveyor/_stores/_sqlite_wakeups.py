@@ -20,6 +20,7 @@ import os
 import sqlite3
 import struct
 import sys
+from collections.abc import Callable
 
 __all__ = ["DataVersionWakeups", "InotifyWakeups", "SleepWakeups", "sqlite_wakeups"]
 
@@ -30,6 +31,8 @@ _IN_Q_OVERFLOW = 0x00004000
 _IN_NONBLOCK = 0o4000
 _IN_CLOEXEC = 0o2000000
 _HEADER = struct.Struct("iIII")
+_RECHECK = (0.001, 0.01, 0.1)
+"""Seconds after an unchanged-looking event at which ``data_version`` is read again."""
 
 
 class _Waiter:
@@ -38,8 +41,16 @@ class _Waiter:
     def __init__(self) -> None:
         self._pending = False
         self._waiter: asyncio.Future[bool] | None = None
+        self._callback: Callable[[], None] | None = None
+
+    def on_hint(self, callback: Callable[[], None] | None) -> None:
+        """Also call ``callback`` (on the loop) at each hint, without waiting for ``wait`` to return:
+        one loop iteration less between a commit elsewhere and a runner claiming."""
+        self._callback = callback
 
     def _hint(self) -> None:
+        if self._callback is not None:
+            self._callback()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(True)
@@ -70,8 +81,10 @@ def _resolve(waiter: asyncio.Future[bool]) -> None:
 class InotifyWakeups(_Waiter):
     """Hints from inotify on the database's directory, filtered to the database and its ``-wal``."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, changed: Callable[[], bool] | None = None) -> None:
         super().__init__()
+        self._changed = changed
+        self._rechecking = False
         libc = _libc()
         if libc is None:
             raise OSError("no libc with inotify")
@@ -109,8 +122,27 @@ class InotifyWakeups(_Waiter):
             if not data:
                 break
             relevant = relevant or self._relevant(data)
-        if relevant:
+        if not relevant:
+            return
+        if self._changed is None or self._changed():
             self._hint()
+        elif self._loop is not None and not self._rechecking:
+            # Unchanged for this connection: most likely our own commit, but the event may also have
+            # come from another writer's WAL write a moment before its commit is visible. Look again.
+            self._rechecking = True
+            self._loop.call_later(_RECHECK[0], self._recheck, 1)
+
+    def _recheck(self, step: int) -> None:
+        assert self._changed is not None
+        if self._fd < 0:
+            return
+        if self._changed():
+            self._rechecking = False
+            self._hint()
+        elif step < len(_RECHECK) and self._loop is not None:
+            self._loop.call_later(_RECHECK[step] - _RECHECK[step - 1], self._recheck, step + 1)
+        else:
+            self._rechecking = False
 
     def _relevant(self, data: bytes) -> bool:
         offset = 0
@@ -172,12 +204,15 @@ class SleepWakeups:
         pass
 
 
-def sqlite_wakeups(path: str) -> InotifyWakeups | DataVersionWakeups | SleepWakeups:
+def sqlite_wakeups(
+    path: str, changed: Callable[[], bool] | None = None
+) -> InotifyWakeups | DataVersionWakeups | SleepWakeups:
+    """``changed``: asked on each file event whether someone else wrote (filters out our own commits)."""
     if path == ":memory:" or path.startswith("file::memory:"):
         return SleepWakeups()
     if sys.platform.startswith("linux") and not os.environ.get("CONVEYOR_NO_INOTIFY"):
         try:
-            return InotifyWakeups(path)
+            return InotifyWakeups(path, changed)
         except OSError:
             pass
     return DataVersionWakeups(path)
