@@ -136,6 +136,8 @@ BAD_REQUESTS = [
     ("POST", "/api/emit/greet?delay=nan", b"{}"),
     ("POST", "/api/emit/greet?delay=inf", b"{}"),
     ("POST", "/api/emit/greet", b'"' + b"x" * 1_100_000 + b'"'),
+    ("POST", "/api/emit/greet", b"[" + b" " * 3_000_000 + b"]"),
+    ("POST", "/api/workers/greet/block", b'{"reason": "' + b"r" * 70_000 + b'"}'),
     ("GET", "/api/messages?limit=0", None),
     ("GET", "/api/messages?limit=many", None),
     ("GET", "/api/messages?limit=99999999999999999999999", None),

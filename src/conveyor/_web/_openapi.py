@@ -63,7 +63,7 @@ def openapi_document() -> dict[str, Any]:
         "minProperties": 1,
         "maxProperties": 1,
     }
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "Conveyor",
@@ -186,7 +186,7 @@ def openapi_document() -> dict[str, Any]:
                         },
                     ],
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}},
-                    "responses": {"202": _json(_ref("Id"), "Enqueued."), "400": ERROR},
+                    "responses": {"202": _json(_ref("Id"), "Enqueued."), "400": ERROR, "413": ERROR},
                 }
             },
             "/api/workers": {
@@ -406,3 +406,8 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+    for item in document["paths"].values():
+        for operation in item.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("413", ERROR)
+    return document

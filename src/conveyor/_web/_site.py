@@ -105,8 +105,23 @@ def _query_worker(request: Request) -> str | None:
     return None if worker is None else check_worker_name(worker)
 
 
-async def _json_body(request: Request, *, empty: Any = ...) -> Any:
-    body = await request.body()
+async def _read(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 past ``limit`` bytes (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"the request body is over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"the request body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _json_body(request: Request, *, empty: Any = ..., limit: int = 65_536) -> Any:
+    body = await _read(request, limit)
     if not body.strip():
         if empty is not ...:
             return empty
@@ -250,7 +265,8 @@ def create_app(
             if not math.isfinite(delay) or delay < 0:
                 raise ApiError(400, f"delay must be a finite number of seconds >= 0, not {params['delay']!r}")
         key = params.get("key") or None
-        event = await _json_body(request)
+        # The event's own limit applies to its encoded JSON; the raw body may carry whitespace too.
+        event = await _json_body(request, limit=2 * app.max_event_bytes + 65_536)
         new_id = await run_in_threadpool(site.emit, event, worker, delay, key)
         return JSONResponse({"id": new_id}, status_code=202)
 
