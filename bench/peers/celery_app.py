@@ -27,7 +27,7 @@ app.conf.update(
     task_acks_late=True,
     task_ignore_result=True,
     task_default_queue=QUEUE,
-    worker_prefetch_multiplier=int(os.environ.get("BENCH_CELERY_PREFETCH", "64")),
+    worker_prefetch_multiplier=int(os.environ.get("BENCH_CELERY_PREFETCH", "256")),
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     task_serializer="json",

@@ -14,7 +14,7 @@ from _common import Records, Workers, main_guard, parser, run_latency, wait_unti
 def main() -> dict[str, Any]:
     p = parser("celery")
     p.add_argument("--redis", default="redis://127.0.0.1:6379/15")
-    p.add_argument("--prefetch", type=int, default=64)
+    p.add_argument("--prefetch", type=int, default=256)
     p.add_argument("--processes", type=int, default=2)
     args = p.parse_args()
     out = Path(args.out)
