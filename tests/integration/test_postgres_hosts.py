@@ -242,6 +242,8 @@ def _serve(app: conveyor.App, poll: float) -> tuple[Runner, Callable[[], None], 
 
     def main() -> None:
         loop.run_until_complete(runner.serve(stop, grace=5))
+        left = asyncio.all_tasks(loop)  # helpers the runner cancelled: let them finish cancelling
+        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
         loop.close()
 
     thread = threading.Thread(target=main, name="pg-test-runner")
@@ -334,3 +336,26 @@ def test_a_database_restart_while_hosts_work_loses_no_message(hosts: Hosts) -> N
         assert app.messages() == [] and "slow" not in app.status()
     finally:
         app.close()
+
+
+def test_heartbeats_renew_only_claims_whose_answer_arrived(pg_url: str) -> None:
+    """A claim that committed but whose answer never reached the runner (a connection lost at that
+    instant) must not be kept alive by that runner's heartbeats: its lease runs out and it is rescued.
+    Stand-in: one store object claims for runner "r"; another, that never saw the answer, beats for "r"."""
+    seen, blind = open_store(pg_url), open_store(pg_url)
+    assert seen is not blind
+    try:
+        seen.enqueue([NewMessage("w", b"1"), NewMessage("w", b"2")])
+        (first,) = seen.claim("r", {"w": None}, 1, 0.6)
+        (lost,) = blind.claim("r", {"w": None}, 1, 0.6)  # as if its answer had been lost
+        blind.close()
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            seen.heartbeat("r", ["w"], 0.6)
+            time.sleep(0.1)
+        assert seen.rescue() == 1  # the lost one, renewed by nobody
+        running = {m.id for m in seen.messages("w", "running", 10)}
+        queued = {m.id for m in seen.messages("w", "queued", 10)}
+        assert running == {first.id} and queued == {lost.id}
+    finally:
+        seen.close()

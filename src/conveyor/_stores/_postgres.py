@@ -122,6 +122,9 @@ class PostgresStore:
         self._lane: queue.SimpleQueue[tuple[Conn, psycopg.Cursor[tuple[Any, ...]]]] = queue.SimpleQueue()
         self._lane_count = 0
         self._lane_lock = threading.Lock()
+        self._held: dict[str, set[int]] = {}
+        """Per runner, the ids its claims returned and it has not settled: heartbeats renew only those."""
+        self._held_lock = threading.Lock()
         self._closed = False
 
     # -- connections -----------------------------------------------------------------------------
@@ -290,6 +293,8 @@ class PostgresStore:
         with self._conn() as conn:
             rows = conn.execute(self._q.claim, params, prepare=True).fetchall()
         rows.sort(key=_run_order)
+        with self._held_lock:
+            self._held.setdefault(runner, set()).update(row[0] for row in rows)
         return [Claimed(*row) for row in rows]
 
     def settle(self, runner: str, batch: Settlement) -> None:
@@ -360,9 +365,21 @@ class PostgresStore:
                     )
                 keep = {t.worker: t.keep for t in batch.traces}
                 cur.execute(q.prune_traces, {"workers": list(keep), "keeps": list(keep.values())})
+        with self._held_lock:
+            held = self._held.get(runner)
+            if held:
+                held.difference_update(batch.complete, batch.release)
+                held.difference_update(i for i, *_ in batch.retry)
+                held.difference_update(i for i, _ in batch.incomplete)
+                held.difference_update(i for i, *_ in batch.bury)
 
     def heartbeat(self, runner: str, workers: Sequence[str], lease: float) -> None:
-        params = {"runner": runner, "workers": list(workers), "lease": float(lease)}
+        """Renew the leases of the messages this runner's claims returned here. A claim that committed
+        but whose answer was lost (the connection broke) is not renewed: its lease runs out and any
+        runner rescues it, instead of it staying "running" as long as this runner lives."""
+        with self._held_lock:
+            ids = list(self._held.get(runner, ()))
+        params = {"runner": runner, "workers": list(workers), "lease": float(lease), "ids": ids}
         with self._conn() as conn, conn.pipeline(), conn.transaction():
             conn.execute(self._q.heartbeat, params)
             conn.execute(self._q.upsert_runner, params)
@@ -372,6 +389,8 @@ class PostgresStore:
             return _one(conn.execute(self._q.rescue))
 
     def leave(self, runner: str) -> None:
+        with self._held_lock:
+            self._held.pop(runner, None)
         with self._conn() as conn:
             conn.execute(self._q.delete_runner, (runner,))
 

@@ -23,11 +23,11 @@ CREATE TABLE {schema}.messages (
   started_at  double precision
 );
 -- Claims walk this index per worker from the oldest due message: the cost does not grow with the queue.
-CREATE INDEX messages_ready   ON {schema}.messages (worker, run_at, id) WHERE state = 'queued';
-CREATE INDEX messages_running ON {schema}.messages (worker, runner) WHERE state = 'running';
-CREATE INDEX messages_lease   ON {schema}.messages (lease_until) WHERE state = 'running';
-CREATE INDEX messages_dead    ON {schema}.messages (worker, id) WHERE state = 'dead';
-CREATE INDEX messages_loops   ON {schema}.messages (root_id, worker) WHERE looped;
+CREATE INDEX messages_ready ON {schema}.messages (worker, run_at, id) WHERE state = 'queued';
+-- Running (leases, heartbeats, caps: at most the slots of all runners) and dead messages. One index for
+-- both, and few partial indexes in all: every emit evaluates each partial index's predicate.
+CREATE INDEX messages_busy  ON {schema}.messages (state, worker, runner) WHERE state <> 'queued';
+CREATE INDEX messages_loops ON {schema}.messages (root_id, worker) WHERE looped;
 CREATE UNIQUE INDEX messages_key ON {schema}.messages (key)
   WHERE key IS NOT NULL AND state IN ('queued', 'running');
 -- A queue table churns: vacuum it early so claims never wade through dead index entries.
