@@ -167,7 +167,7 @@ def bench_claim(url: str, sizes: list[int], turns: int) -> dict[str, Any]:
             _fill(url, store.schema, size)
         for batch in (1, 100):
             times: dict[int, list[tuple[float, float]]] = {size: [] for size in sizes}
-            for size, store in stores.items():  # warm: connections and prepared statements
+            for store in stores.values():  # warm: connections and prepared statements
                 _turn(store, batch)
             for _ in range(turns):
                 for size, store in stores.items():
