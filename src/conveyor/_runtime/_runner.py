@@ -66,6 +66,9 @@ class RunnerOptions:
     (None: the handler's timeout, between 1 and 30 s)."""
 
 
+GATHER = 0.002
+"""Seconds a busy runner with fewer than half its slots free waits for more handlers to finish
+before its next settle-and-claim turn."""
 RETIRE_MAX_TASKS = "max-tasks"
 RETIRE_MAX_MEMORY = "max-memory"
 RETIRE_STUCK = "stuck"
@@ -103,6 +106,7 @@ class Runner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hurry = asyncio.Event()
         self._io_busy = 0
+        self._refill_at = max(1, self.options.slots // 2)
         self._warned_memory = False
         sync_timeouts = [s.timeout for s in registry if not s.is_async and s.timeout is not None]
         self._min_sync_timeout = min(sync_timeouts, default=None)
@@ -219,6 +223,8 @@ class Runner:
         max_tasks = self.options.max_tasks
         while not self._retiring(stop):
             self._woken = False
+            if self._inflight and self.options.slots - len(self._inflight) < self._refill_at:
+                await self._gather(stop)
             if self.options.max_memory is not None and self._over_memory(self.options.max_memory):
                 break
             batch = self._take_batch()
@@ -252,14 +258,28 @@ class Runner:
                 continue  # what was just settled may be due again (a retry without backoff)
             await self._wait(stop)
 
-    async def _wait(self, stop: asyncio.Event | None) -> None:
-        """Until ``wake()`` (a hint, a finished handler, ``stop``) or, serving, ``poll`` seconds."""
+    async def _gather(self, stop: asyncio.Event | None) -> None:
+        """Busy, with few slots free: let more handlers finish for up to ``GATHER`` seconds, so that one
+        turn settles and claims a batch rather than a message or two (quick handlers finish together)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GATHER
+        while self._inflight and self.options.slots - len(self._inflight) < self._refill_at:
+            left = deadline - loop.time()
+            if left <= 0 or self._retiring(stop):
+                return
+            self._woken = False
+            await self._wait(stop, left)
+
+    async def _wait(self, stop: asyncio.Event | None, timeout: float | None = None) -> None:
+        """Until ``wake()`` (a hint, a finished handler, ``stop``), ``timeout`` or, serving, ``poll`` s."""
         if self._woken or (stop is not None and stop.is_set()):
             return
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiter = waiter
-        timer = loop.call_later(self.options.poll, _resolve, waiter) if stop is not None else None
+        if timeout is None and stop is not None:
+            timeout = self.options.poll
+        timer = loop.call_later(timeout, _resolve, waiter) if timeout is not None else None
         try:
             await waiter
         finally:
