@@ -1,7 +1,8 @@
 """The dashboard in a real browser (Debian's Chromium through Playwright) against ``conveyor run``.
 
-Each test uses its own workers, so they do not depend on each other's order. Screenshots of the
-dashboard are saved to docs/screenshots/ (the README links them).
+Each test uses its own workers, so they do not depend on each other's order. Every test takes
+screenshots; with CONVEYOR_SCREENSHOTS=1 they are saved to docs/screenshots/ (the README links them),
+otherwise to a temporary folder, so that a test run leaves the work tree as it was.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -27,7 +29,11 @@ import conveyor
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("CONVEYOR_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="conveyor-shots-"))
+)
 CHROMIUM = "/usr/bin/chromium"
 
 APP = """
