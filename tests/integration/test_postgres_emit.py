@@ -143,3 +143,23 @@ def test_open_store_takes_both_schemes(pg_url: str) -> None:
             assert isinstance(store, PostgresStore) and store.schema == "conveyor"
         finally:
             store.close()
+
+
+def test_many_threads_emitting_at_once_share_a_bounded_set_of_connections(
+    pg_app: conveyor.App, pg_url: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conveyor._stores._postgres import LANE_SIZE
+
+    def emit_some(t: int) -> list[int]:
+        return [pg_app.emit({"t": t, "i": i}, "w") for i in range(20)]
+
+    with ThreadPoolExecutor(32) as pool:
+        ids = [i for batch in pool.map(emit_some, range(32)) for i in batch]
+    assert len(set(ids)) == 640 and pg_app.status()["w"].queued == 640
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        ).fetchone()
+    assert row is not None and row[0] <= LANE_SIZE + 10 + 1  # emit lane + pool (pool_size 10) + this one

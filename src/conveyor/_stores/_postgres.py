@@ -47,6 +47,7 @@ LANE_SIZE = 8
 """Dedicated autocommit connections kept for the emit hot path (beyond them, emits use the pool)."""
 
 Conn = psycopg.Connection[tuple[Any, ...]]
+_IDLE = pq.TransactionStatus.IDLE
 
 
 def parse_url(url: str) -> tuple[str, str, int]:
@@ -152,8 +153,9 @@ class PostgresStore:
         finally:
             self._pool.putconn(conn)
 
-    def _lane_get(self) -> tuple[Conn, psycopg.Cursor[tuple[Any, ...]]]:
-        """A dedicated connection and cursor for one emit: no pool bookkeeping on the hot path."""
+    def _lane_get(self) -> tuple[Conn, psycopg.Cursor[tuple[Any, ...]]] | None:
+        """A dedicated connection and cursor for one emit: no pool bookkeeping on the hot path. None when
+        all ``LANE_SIZE`` of them are busy (many threads emitting at once): then the pool serves."""
         while True:
             try:
                 pair = self._lane.get_nowait()
@@ -163,6 +165,8 @@ class PostgresStore:
                 return pair
             self._lane_drop(pair[0])
         with self._lane_lock:
+            if self._lane_count >= LANE_SIZE:
+                return None
             self._lane_count += 1
         try:
             conn = self._connect()
@@ -173,11 +177,7 @@ class PostgresStore:
         return conn, conn.cursor()
 
     def _lane_put(self, pair: tuple[Conn, psycopg.Cursor[tuple[Any, ...]]]) -> None:
-        if (
-            self._closed
-            or self._lane_count > LANE_SIZE
-            or pair[0].info.transaction_status != pq.TransactionStatus.IDLE
-        ):
+        if self._closed or pair[0].pgconn.transaction_status != _IDLE:
             self._lane_drop(pair[0])
         else:
             self._lane.put(pair)
@@ -215,14 +215,15 @@ class PostgresStore:
             return self._enqueue_in(_caller_connection(conn), messages)
         if len(messages) == 1 and messages[0].key is None:
             m = messages[0]  # the hot path: one prepared, autocommitted statement on a dedicated connection
+            params = (m.worker, m.event.decode(), m.delay, m.parent_id, m.root_id, m.chain, m.looped)
             pair = self._lane_get()
+            if pair is None:
+                with self._conn() as pooled:
+                    return [_one(pooled.execute(self._q.enqueue, params, prepare=True))]
+            cur = pair[1]
             try:
-                pair[1].execute(
-                    self._q.enqueue,
-                    (m.worker, m.event.decode(), m.delay, m.parent_id, m.root_id, m.chain, m.looped),
-                    prepare=True,
-                )
-                row = pair[1].fetchone()
+                cur.execute(self._q.enqueue, params, prepare=True)
+                row = cur.fetchone()
             except BaseException:
                 self._lane_drop(pair[0])
                 raise
