@@ -47,6 +47,35 @@ def pending(url: str) -> Callable[[str], bool]:
     return lambda worker: bool(conn.execute(query, (worker,)).fetchone()[0])  # type: ignore[index]
 
 
+def raw_commit_rate(url: str, n: int, out: Path) -> float:
+    """The floor: single-row autocommitted INSERTs of the same size from a bare driver, same store kind.
+
+    Measured right after the emits, in the same process, so that both saw the same machine load.
+    """
+    row = ("bench-noop", b'{"i":1}', time.time())
+    if url.startswith("sqlite:"):
+        db = sqlite3.connect(str(out / "raw.db"), isolation_level=None)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("CREATE TABLE raw (id INTEGER PRIMARY KEY, worker TEXT, event BLOB, at REAL)")
+        t0 = time.perf_counter()
+        for _ in range(n):
+            db.execute("INSERT INTO raw (worker, event, at) VALUES (?, ?, ?)", row)
+        rate = n / (time.perf_counter() - t0)
+        db.close()
+        return rate
+    import psycopg
+
+    with psycopg.connect(url.split("?", 1)[0], autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_raw (id bigserial PRIMARY KEY, worker text, event bytea, at float8)")
+        t0 = time.perf_counter()
+        for _ in range(n):
+            conn.execute("INSERT INTO bench_raw (worker, event, at) VALUES (%s, %s, %s)", row)
+        rate = n / (time.perf_counter() - t0)
+        conn.execute("DROP TABLE bench_raw")
+        return rate
+
+
 def main() -> dict[str, Any]:
     p = parser("conveyor")
     p.add_argument("--store", required=True)
@@ -98,10 +127,12 @@ def main() -> dict[str, Any]:
         for i in range(args.n):
             emit({"i": i}, "bench-noop")
         seconds = time.perf_counter() - t0
+        raw = raw_commit_rate(args.store, args.n, out)
         return {
             "seconds": seconds,
             "rate": args.n / seconds,
             "n": args.n,
+            "raw_commit_rate": raw,
             "how": "app.emit, one call at a time",
         }
     if wl == "drain":
