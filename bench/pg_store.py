@@ -1,8 +1,9 @@
 """Conveyor on PostgreSQL: emit rate against raw INSERT+COMMIT in the same run, claim cost from 1,000 to
-1,000,000 queued, in-process drain rate, and emit→start latency of an idle runner.
+1,000,000 queued, drain rates (in process, and with App.run = `conveyor run` in its own process), and
+emit→start latency of an idle runner.
 
     python -m bench.pg_store                       # everything, on postgresql://postgres@127.0.0.1/postgres
-    python -m bench.pg_store --only emit           # one part: emit | claim | drain | latency
+    python -m bench.pg_store --only emit           # one part: emit | claim | drain | run | latency
     python -m bench.pg_store --pg URL --json       # another server (it must allow CREATE DATABASE)
 
 Works in a scratch database (conveyor_bench_<pid>), dropped at the end.
@@ -202,6 +203,48 @@ def bench_drain(url: str, n: int) -> dict[str, Any]:
     return {"n": n, "handled": done, "seconds": round(elapsed, 3), "per_s": round(done / elapsed)}
 
 
+# -- drain with App.run in its own process (what `conveyor run` does) ------------------------------------
+
+
+def bench_run(url: str, n: int, processes: int, concurrency: int, worker: str = "noop") -> dict[str, Any]:
+    """bench/run_app.py (the app of the SQLite runner benchmarks) on PostgreSQL: the rate from the first
+    runner's heartbeat row to the store holding no message of the worker."""
+    import signal
+    from pathlib import Path
+
+    app = conveyor.App(url)
+    try:
+        for start in range(0, n, 1000):
+            app.emit_many([({"i": i}, worker) for i in range(start, min(n, start + 1000))])
+    finally:
+        app.close()
+    db = psycopg.connect(url, autocommit=True)
+    env = dict(os.environ, CONVEYOR_STORE=url, BENCH_RUN_RECORDS="")
+    run = json.dumps({"processes": processes, "concurrency": concurrency})
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "run_app.py"), run], env=env)
+    try:
+        while db.execute("SELECT count(*) FROM conveyor.runners").fetchone() == (0,):
+            time.sleep(0.0005)
+        t_up = time.perf_counter()
+        while db.execute(
+            "SELECT EXISTS (SELECT 1 FROM conveyor.messages WHERE worker = %s)", (worker,)
+        ).fetchone() == (True,):
+            time.sleep(0.001)
+        t_end = time.perf_counter()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        db.close()
+    return {
+        "n": n,
+        "processes": processes,
+        "concurrency": concurrency,
+        "per_s_once_up": round(n / (t_end - t_up)),
+        "wall_s_with_start_up": round(t_end - t0, 3),
+    }
+
+
 # -- emit→start latency: an idle runner here, emits from another process --------------------------------
 
 EMITTER = """
@@ -283,7 +326,7 @@ def bench_latency(url: str, n: int, gap: float) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.pg_store", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", default=os.environ.get("CONVEYOR_TEST_PG") or DEFAULT_PG)
-    parser.add_argument("--only", choices=["emit", "claim", "drain", "latency"])
+    parser.add_argument("--only", choices=["emit", "claim", "drain", "run", "latency"])
     parser.add_argument("-n", type=int, default=100, help="emits (and raw inserts) per block (default 100)")
     parser.add_argument("--rounds", type=int, default=60, help="rounds of blocks (default 60)")
     parser.add_argument("--sizes", default="1000,1000000", help="queue sizes for the claim cost")
@@ -298,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
             results["claim"] = bench_claim(url, [int(s) for s in args.sizes.split(",")], args.turns)
         if args.only in (None, "drain"):
             results["drain"] = bench_drain(url, 10_000)
+        if args.only in (None, "run"):
+            results["run"] = bench_run(url, 10_000, processes=2, concurrency=50)
         if args.only in (None, "latency"):
             results["latency"] = bench_latency(url, 500, 0.005)
     if args.json:

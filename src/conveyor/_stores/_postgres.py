@@ -292,7 +292,10 @@ class PostgresStore:
             "lease": float(lease),
         }
         with self._conn() as conn:
-            rows = conn.execute(self._q.claim, params, prepare=True).fetchall()
+            with conn.pipeline(), conn.transaction():
+                conn.execute(self._q.async_commit)
+                cur = conn.execute(self._q.claim, params, prepare=True)
+            rows = cur.fetchall()
         rows.sort(key=_run_order)
         with self._held_lock:
             self._held.setdefault(runner, set()).update(row[0] for row in rows)
@@ -304,6 +307,7 @@ class PostgresStore:
         q = self._q
         with self._conn() as conn, conn.pipeline(), conn.transaction():
             cur = conn.cursor()
+            cur.execute(q.async_commit)
             if batch.complete:
                 cur.execute(q.complete, {"ids": batch.complete})
             if batch.retry:
@@ -382,6 +386,7 @@ class PostgresStore:
             ids = list(self._held.get(runner, ()))
         params = {"runner": runner, "workers": list(workers), "lease": float(lease), "ids": ids}
         with self._conn() as conn, conn.pipeline(), conn.transaction():
+            conn.execute(self._q.async_commit)
             conn.execute(self._q.heartbeat, params)
             conn.execute(self._q.upsert_runner, params)
 
