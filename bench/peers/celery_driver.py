@@ -105,7 +105,7 @@ def main() -> dict[str, Any]:
             with app.producer_or_acquire() as producer:
                 for _ in range(args.n):
                     io.apply_async((args.sleep,), producer=producer)
-            t1 = wait_until(settled, args.timeout, "the io tasks to finish")
+            t1 = wait_until(lambda: (w.check_alive(), settled())[1], args.timeout, "the io tasks to finish")
             w.check_alive()
         return {
             "seconds": t1 - t0,

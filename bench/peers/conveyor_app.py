@@ -27,6 +27,11 @@ def lat(event: Any) -> None:
     record_start(os.environ["BENCH_RECORDS"], event["i"], event["t"])
 
 
+@app.worker("bench-lat-async")
+async def lat_async(event: Any) -> None:
+    record_start(os.environ["BENCH_RECORDS"], event["i"], event["t"])
+
+
 @app.worker("bench-io")
 async def io(event: Any) -> None:
     await asyncio.sleep(event["s"])

@@ -81,6 +81,7 @@ def main() -> dict[str, Any]:
     p.add_argument("--store", required=True)
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--mode", choices=["auto", "cli", "fallback"], default="auto")
+    p.add_argument("--async-latency", action="store_true", help="latency with an async def handler")
     args = p.parse_args()
     os.environ["CONVEYOR_STORE"] = args.store
     out = Path(args.out)
@@ -165,17 +166,20 @@ def main() -> dict[str, Any]:
             "how": f"{how} --concurrency 50; done when no message row is left",
         }
     if wl == "latency":
+        lat_worker = "bench-lat-async" if args.async_latency else "bench-lat"
         with workers(50) as w:
             w.check_alive()
             result = run_latency(
                 args.n,
                 args.gap,
-                emit=lambda i, t: app.emit({"i": i, "t": t}, "bench-lat"),
+                emit=lambda i, t: app.emit({"i": i, "t": t}, lat_worker),
                 records=records,
                 timeout=args.timeout,
+                alive=w.check_alive,
             )
             w.check_alive()
-        return {**result, "how": f"{how} --concurrency 50"}
+        kind = "async def" if args.async_latency else "def"
+        return {**result, "how": f"{how} --concurrency 50; {kind} handler"}
     # io
     per_process = max(1, args.slots // args.processes)
     with workers(per_process) as w:

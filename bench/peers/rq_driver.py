@@ -108,6 +108,7 @@ def main() -> dict[str, Any]:
                     emit=lambda i, t: q.enqueue(lat, i, t),
                     records=records,
                     timeout=args.timeout,
+                    alive=w.check_alive,
                 )
                 w.check_alive()
             return {**result, "how": how}
@@ -120,7 +121,9 @@ def main() -> dict[str, Any]:
                 q.enqueue_many(
                     [Queue.prepare_data(io, (args.sleep,)) for _ in range(start, min(args.n, start + 1000))]
                 )
-            t1 = wait_until(lambda: done(before + args.n), args.timeout, "the io jobs to finish")
+            t1 = wait_until(
+                lambda: (w.check_alive(), done(before + args.n))[1], args.timeout, "the io jobs to finish"
+            )
             w.check_alive()
         return {
             "seconds": t1 - t0,
