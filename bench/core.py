@@ -221,10 +221,107 @@ def _child(phase: str, n: int) -> dict[str, Any]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+def profile_drain(n: int, rate: int = 1000) -> str:
+    """py-spy (all threads: the loop, the store thread, the handler pool) over an in-process drain.
+
+    ``app.drain()`` runs the runner code that ``conveyor run`` runs in each process; the figures are for
+    one process. Returns a report of where the samples fell (py-spy leaves out idle threads).
+    """
+    import shutil
+
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        return "py-spy is not installed (pip install py-spy)"
+    with tempfile.TemporaryDirectory(prefix="conveyor-bench-") as tmp:
+        raw = Path(tmp) / "drain.txt"
+        argv = [
+            spy,
+            "record",
+            "--format",
+            "raw",
+            "--threads",
+            "--rate",
+            str(rate),
+            "-o",
+            str(raw),
+            "--",
+            sys.executable,
+            "-m",
+            "bench.core",
+            "--child",
+            "drain",
+            "-n",
+            str(n),
+            "--db",
+            str(Path(tmp) / "b.db"),
+        ]
+        proc = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+            timeout=600,
+            check=False,
+        )
+        if proc.returncode != 0 or not raw.exists():
+            return f"py-spy failed ({proc.returncode}): {proc.stderr[-600:]}"
+        stacks = [
+            line.rsplit(" ", 1)
+            for line in raw.read_text().splitlines()
+            # only the drain: the main thread inside App.drain, and the runner's own threads
+            if line.strip() and ("App.drain" in line or "conveyor-" in line.split(";", 1)[0])
+        ]
+    drain = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("{")))
+    total = sum(int(c) for _, c in stacks)
+    by_thread: dict[str, int] = {}
+    leaf: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    for stack, count in stacks:
+        frames = stack.split(";")
+        c = int(count)
+        thread = next((f for f in frames if f.startswith("thread ")), "thread ?")
+        by_thread[thread] = by_thread.get(thread, 0) + c
+        code = [f for f in frames if "(" in f and not f.startswith(("thread ", "process "))]
+        if code:
+            name = _frame_name(code[-1])
+            leaf[name] = leaf.get(name, 0) + c
+        for name in {_frame_name(f) for f in code if "conveyor/" in f}:
+            inclusive[name] = inclusive.get(name, 0) + c
+    per_msg = drain["seconds"] / max(1, drain["handled"]) * 1e6
+    lines = [
+        f"py-spy, {rate} samples/s, all threads, in-process app.drain() of {drain['handled']:,} no-op "
+        f"messages: {drain['rate']:,.0f} msgs/s under the profiler ({per_msg:.1f} µs per message of wall "
+        f"time); {total:,} non-idle samples inside the drain (imports and the enqueue before it left out).",
+        "",
+        "Samples by thread:",
+        *(f"  {c / total:6.1%}  {t}" for t, c in sorted(by_thread.items(), key=lambda x: -x[1])),
+        "",
+        "Where the samples end (self time), top 20:",
+        *(f"  {c / total:6.1%}  {name}" for name, c in sorted(leaf.items(), key=lambda x: -x[1])[:20]),
+        "",
+        "Conveyor functions on the stack (inclusive), top 20:",
+        *(f"  {c / total:6.1%}  {name}" for name, c in sorted(inclusive.items(), key=lambda x: -x[1])[:20]),
+    ]
+    return "\n".join(lines)
+
+
+def _frame_name(frame: str) -> str:
+    """``func (path/to/file.py:123)`` -> ``func (to/file.py)``: lines merged, the path shortened."""
+    func, _, rest = frame.partition(" (")
+    path = rest.rstrip(")").rsplit(":", 1)[0]
+    short = "/".join(path.split("/")[-2:])
+    return f"{func} ({short})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.core", description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=10_000, help="messages per phase (default 10,000)")
     parser.add_argument("--profile", action="store_true", help="also profile the emit path")
+    parser.add_argument(
+        "--profile-drain",
+        action="store_true",
+        help="also profile an in-process drain with py-spy (all threads)",
+    )
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
     parser.add_argument("--child", choices=list(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -275,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
             for us, where in prof["self_us_per_emit"]:
                 print(f"  {us:8.2f} µs  {where}")
             print("\n" + prof["tree"])
+    if args.profile_drain:
+        print("\n" + profile_drain(args.n))
     return 0
 
 
