@@ -106,7 +106,9 @@ class SyncPool:
     def __init__(self, slots: int, on_done: Callable[[list[Job]], None]) -> None:
         self.target = slots
         self._on_done = on_done
-        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._jobs: deque[Job] = deque()
+        self._tokens: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        """One True per idle thread woken up; False asks a thread to end."""
         self._done: deque[Job] = deque()
         self._notified = False
         self._threads: set[threading.Thread] = set()
@@ -121,35 +123,37 @@ class SyncPool:
         """Jobs that passed their timeout and whose thread has not returned yet."""
 
     def submit(self, jobs: Sequence[Job]) -> None:
-        """Queue jobs. One thread starts at once if none is idle; more only if jobs stop moving."""
+        """Queue jobs and wake one thread; more threads only if queued jobs stop moving."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
-        put = self._queue.put
-        for job in jobs:
-            put(job)
-        self._grow(1)
-        if not self._checking and len(jobs) > 1:
+        self._jobs.extend(jobs)
+        self._kick(1)
+        if not self._checking:
             self._checking = True
             self._loop.call_later(_GROW_AFTER, self._check, self._started)
 
     def _check(self, started: int) -> None:
-        """While jobs wait: if none started since the last look, every thread is blocked: add threads."""
-        waiting = self._queue.qsize()
-        if not waiting or self._loop is None or len(self._threads) >= self.target:
+        """While jobs wait: if none started since the last look, every busy thread is blocked: wake
+        idle threads and add new ones for the waiting jobs."""
+        waiting = len(self._jobs)
+        if not waiting or self._loop is None:
             self._checking = False
             return
         if self._started == started:
-            self._grow(waiting)
+            self._kick(waiting)
         self._loop.call_later(_GROW_AFTER, self._check, self._started)
 
-    def _grow(self, wanted: int) -> None:
+    def _kick(self, wanted: int) -> None:
         with self._lock:
-            missing = min(wanted - self._idle, self.target - len(self._threads))
-            for _ in range(max(0, missing)):
+            wake = min(wanted, self._idle)
+            self._idle -= wake
+            start = min(wanted - wake, self.target - len(self._threads))
+            for _ in range(max(0, start)):
                 thread = threading.Thread(target=self._work, name="conveyor-handler", daemon=True)
                 self._threads.add(thread)
-                self._idle += 1
                 thread.start()
+        for _ in range(wake):
+            self._tokens.put(True)
 
     def write_off(self, job: Job) -> None:
         """A job past its timeout: its thread no longer counts, and a fresh one may take its place."""
@@ -161,37 +165,45 @@ class SyncPool:
 
     def _work(self) -> None:
         me = threading.current_thread()
-        get = self._queue.get
+        jobs = self._jobs
         running = self.running
         while True:
-            job = get()
-            with self._lock:
-                self._idle -= 1
-            if job is None:
-                break
-            if not job.abandoned:
-                job.thread = me
-                timeout = job.spec.timeout
-                job.deadline = None if timeout is None else time.monotonic() + timeout
-                running[id(job)] = job
-                self._started += 1
-                token = current.set(job.ctx)
-                try:
-                    result = job.spec.handler(*job.args)
-                    job.outcome = OK if result is None else Outcome("ok", result)
-                except BaseException as exc:
-                    job.outcome = outcome_of(exc)
-                finally:
-                    current.reset(token)
-                    running.pop(id(job), None)
-                self._finished(job)
-            with self._lock:
-                if job.stuck_at is not None:
-                    self.target -= 1  # this thread was written off and came back
-                if len(self._threads) > self.target:
-                    self._threads.discard(me)
+            try:
+                job = jobs.popleft()
+            except IndexError:
+                with self._lock:
+                    if len(self._threads) > self.target:
+                        self._threads.discard(me)
+                        return
+                    self._idle += 1
+                if not self._tokens.get():  # False: shut down
+                    with self._lock:
+                        self._threads.discard(me)
                     return
-                self._idle += 1
+                continue
+            if job.abandoned:
+                continue
+            job.thread = me
+            timeout = job.spec.timeout
+            job.deadline = None if timeout is None else time.monotonic() + timeout
+            running[id(job)] = job
+            self._started += 1
+            token = current.set(job.ctx)
+            try:
+                result = job.spec.handler(*job.args)
+                job.outcome = OK if result is None else Outcome("ok", result)
+            except BaseException as exc:
+                job.outcome = outcome_of(exc)
+            finally:
+                current.reset(token)
+                running.pop(id(job), None)
+            self._finished(job)
+            if job.stuck_at is not None:  # this thread was written off and came back
+                with self._lock:
+                    self.target -= 1
+                    if len(self._threads) > self.target:
+                        self._threads.discard(me)
+                        return
 
     def _finished(self, job: Job) -> None:
         self._done.append(job)
@@ -219,5 +231,6 @@ class SyncPool:
         with self._lock:
             self.target = 0
             count = len(self._threads)
+            self._jobs.clear()
         for _ in range(count):
-            self._queue.put(None)
+            self._tokens.put(False)
