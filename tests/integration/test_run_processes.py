@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -23,10 +24,13 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         c.close()
 
 
-def test_runs_every_message_once_across_processes(cluster: Cluster) -> None:
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_runs_every_message_once_across_processes(cluster: Cluster, start_method: str) -> None:
     cluster.emit_many([({"i": i}, "done") for i in range(100)])
-    cluster.start(processes=2, concurrency=5)
+    cluster.start(processes=2, concurrency=5, start_method=start_method)
     pids = cluster.wait_children(2)
+    spawned = [b"conveyor._runtime._child" in Path(f"/proc/{pid}/cmdline").read_bytes() for pid in pids]
+    assert spawned == [start_method == "spawn"] * 2
     cluster.emit_many([({"i": i}, "done") for i in range(100, 200)])
     wait_for(lambda: len(cluster.lines("done")) >= 200, 10, "200 messages handled")
     assert cluster.stop() == 0
@@ -80,13 +84,14 @@ def test_a_second_signal_releases_at_once(cluster: Cluster) -> None:
     assert (message.state, message.attempt) == ("queued", 0)
 
 
-def test_kill_9_runner_is_restarted_and_its_message_reclaimed_after_the_lease(cluster: Cluster) -> None:
-    cluster.start(processes=1, concurrency=2)
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_kill_9_runner_is_restarted_and_its_message_reclaimed_after_the_lease(
+    cluster: Cluster, start_method: str
+) -> None:
+    cluster.start(processes=1, concurrency=2, start_method=start_method)
     (pid,) = cluster.wait_children(1)
     (mid,) = cluster.emit_many([({"i": 0, "seconds": 0.5}, "slow")])
     wait_for(lambda: cluster.lines("slow-start"), 10, "the message started")
-    import os
-
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: cluster.children() and cluster.children() != [pid], 10, "a new runner process")
     wait_for(lambda: cluster.lines("slow-end"), 10, "the message to be run again and finish")

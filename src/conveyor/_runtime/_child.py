@@ -15,9 +15,12 @@ import os
 import signal
 import sys
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import orjson
+
+if TYPE_CHECKING:
+    from ._runner import RunnerOptions
 
 __all__ = ["SPEC_ENV", "main"]
 
@@ -31,6 +34,42 @@ def _die_with_parent(parent: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != parent:  # the supervisor died before prctl took effect
         os._exit(0)
+
+
+def run_forked(app: Any, spec: dict[str, Any]) -> NoReturn:
+    """The runner in a child forked by the supervisor: ``app`` is the parent's, its store closed."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    os.setpgid(0, 0)
+    _die_with_parent(int(spec["parent"]))
+    code = 1
+    try:
+        app.use_store(spec["store"])  # a connection of this process's own
+        from ._runner import Runner
+        from ._serve import serve_runner
+
+        runner = Runner(app.registry, app.store, app.emitter, _options(app, spec))
+        code = serve_runner(runner, float(spec["grace"]))
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _options(app: Any, spec: dict[str, Any]) -> RunnerOptions:
+    from ._runner import RunnerOptions
+
+    return RunnerOptions(
+        slots=int(spec["slots"]),
+        lease=app.lease,
+        incomplete_delay=app.incomplete_delay,
+        max_tasks=spec.get("max_tasks"),
+        max_memory=spec.get("max_memory"),
+        hint_delay=0.001 * int(spec.get("index", 0)),
+    )
 
 
 def main() -> None:
@@ -48,17 +87,9 @@ def main() -> None:
         app = load_app(spec["ref"])
         if app.url != spec["store"]:
             app.use_store(spec["store"])
-        from ._runner import Runner, RunnerOptions
+        from ._runner import Runner
 
-        options = RunnerOptions(
-            slots=int(spec["slots"]),
-            lease=app.lease,
-            incomplete_delay=app.incomplete_delay,
-            max_tasks=spec.get("max_tasks"),
-            max_memory=spec.get("max_memory"),
-            hint_delay=0.001 * int(spec.get("index", 0)),
-        )
-        runner = Runner(app.registry, app.store, app.emitter, options)
+        runner = Runner(app.registry, app.store, app.emitter, _options(app, spec))
     except Exception:
         sys.stderr.write(f"conveyor runner: cannot start {spec['ref']!r}:\n{traceback.format_exc()}")
         sys.stderr.flush()

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from .._stores import open_store
 from ._child import SPEC_ENV
 from ._runner import DEFAULT_SLOTS, Runner, RunnerOptions
 from ._serve import EXIT_CONFIG, EXIT_OK, EXIT_RETIRED, EXIT_STUCK, serve_runner
@@ -68,10 +69,54 @@ class SupervisorOptions:
     env: dict[str, str] = field(default_factory=dict)
 
 
+class _Process(Protocol):
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+class _Forked:
+    """A forked runner, with the part of ``Popen``'s interface the supervisor uses."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = 1
+                return 1
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            _pid, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
 @dataclass(slots=True)
 class _Child:
     slot: int
-    process: subprocess.Popen[bytes]
+    process: _Process
     started: float
     pidfd: int | None
 
@@ -84,8 +129,10 @@ class Supervisor:
     KILL_MARGIN = 10.0
     """Seconds past the grace period after which children still alive are killed."""
 
-    def __init__(self, options: SupervisorOptions) -> None:
+    def __init__(self, options: SupervisorOptions, fork_app: App | None = None) -> None:
         self.options = options
+        self._fork_app = fork_app
+        """Fork runners from this process (it holds no thread and no open store); else spawn them."""
         self.restarts = 0
         self._children: dict[int, _Child] = {}
         self._crashes: dict[int, int] = {}
@@ -213,6 +260,34 @@ class Supervisor:
             "index": slot,
             "log_level": logging.getLogger("conveyor").getEffectiveLevel(),
         }
+        if self._fork_app is not None:
+            process: _Process = self._fork(spec)
+        else:
+            process = self._popen(spec)
+        pidfd: int | None = None
+        with contextlib.suppress(AttributeError, OSError):
+            pidfd = os.pidfd_open(process.pid)
+        self._children[slot] = _Child(slot, process, time.monotonic(), pidfd)
+        log.info("runner %d started (pid %d)", slot, process.pid)
+
+    def _fork(self, spec: dict[str, Any]) -> _Forked:
+        from ._child import run_forked
+
+        keep_out = [self._wake_r, self._wake_w] + [c.pidfd for c in self._children.values() if c.pidfd]
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            try:
+                for fd in keep_out:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                assert self._fork_app is not None
+                run_forked(self._fork_app, spec)
+            finally:
+                os._exit(1)
+        return _Forked(pid)
+
+    def _popen(self, spec: dict[str, Any]) -> subprocess.Popen[bytes]:
+        o = self.options
         env = dict(os.environ)
         env.update(o.env)
         env[SPEC_ENV] = orjson.dumps(spec).decode()
@@ -220,18 +295,13 @@ class Supervisor:
         if env.get("PYTHONPATH"):
             paths.append(env["PYTHONPATH"])
         env["PYTHONPATH"] = os.pathsep.join(paths)
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "conveyor._runtime._child"],
             env=env,
             stdin=subprocess.DEVNULL,
             process_group=0,
             close_fds=True,
         )
-        pidfd: int | None = None
-        with contextlib.suppress(AttributeError, OSError):
-            pidfd = os.pidfd_open(process.pid)
-        self._children[slot] = _Child(slot, process, time.monotonic(), pidfd)
-        log.info("runner %d started (pid %d)", slot, process.pid)
 
     def _reap(self) -> None:
         for slot, child in list(self._children.items()):
@@ -367,8 +437,9 @@ def run_app(
         raise ValueError("this app defines no workers: nothing to run")
     slots = concurrency or DEFAULT_SLOTS
     url = app.url
-    ref = app_ref(app)
     in_memory = url.rstrip("/").endswith(":memory:")
+    fork = not in_memory and _can_fork()
+    ref = app_ref(app) if not fork else (app_ref(app) or "<forked>")
     if in_memory or ref is None:
         why = (
             "an in-memory store cannot be shared with other processes"
@@ -393,7 +464,13 @@ def run_app(
         with _in_process_stop() as register:
             serve_runner(runner, grace, on_ready=register)
         return
-    app.store  # noqa: B018 - open and migrate the store once, before runners race to
+    if fork:
+        # Nothing of SQLite may cross a fork: close this process's connection (it reopens on use),
+        # migrate on a connection of its own, and fork from a process that holds none.
+        app.close()
+        open_store(url).close()
+    else:
+        app.store  # noqa: B018 - open and migrate the store once, before runners race to
     Supervisor(
         SupervisorOptions(
             ref=ref,
@@ -403,8 +480,21 @@ def run_app(
             grace=grace,
             max_tasks=max_tasks_per_child,
             max_memory=memory,
-        )
+        ),
+        fork_app=app if fork else None,
     ).run()
+
+
+def _can_fork() -> bool:
+    """Fork runners when this process has no other thread (a web server, a database pool): a fork
+    copies only the calling thread, so locks other threads hold would stay locked in the child.
+    ``CONVEYOR_RUNNER_START=spawn`` forces fresh interpreters that import the app."""
+    how = os.environ.get("CONVEYOR_RUNNER_START", "auto")
+    if how not in ("auto", "fork", "spawn"):
+        raise ValueError(f"CONVEYOR_RUNNER_START must be auto, fork or spawn, not {how!r}")
+    if how == "spawn" or not hasattr(os, "fork"):
+        return False
+    return threading.active_count() == 1
 
 
 @contextlib.contextmanager

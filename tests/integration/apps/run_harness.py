@@ -43,9 +43,11 @@ class Cluster:
             warnings.simplefilter("ignore", conveyor.UnknownWorkerWarning)
             return self.app.emit_many(items)
 
-    def start(self, **run: Any) -> None:
+    def start(self, *, start_method: str = "auto", **run: Any) -> None:
+        """``app.run(**run)`` in a new process; ``start_method``: how it starts runners (fork/spawn)."""
+        env = dict(self.env, CONVEYOR_RUNNER_START=start_method)
         self.supervisor = subprocess.Popen(
-            [sys.executable, str(APP), json.dumps(run)], env=self.env, stdin=subprocess.DEVNULL
+            [sys.executable, str(APP), json.dumps(run)], env=env, stdin=subprocess.DEVNULL
         )
 
     def children(self) -> list[int]:
@@ -81,17 +83,17 @@ class Cluster:
 
 
 def children_of(parent: int) -> list[int]:
+    """Live child processes of ``parent`` (runners: forked, or fresh interpreters)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[1]) == parent and b"conveyor._runtime._child" in cmdline and fields[0] != "Z":
+        if int(fields[1]) == parent and fields[0] != "Z":
             found.append(int(entry.name))
     return sorted(found)
 
