@@ -188,10 +188,18 @@ def bench_claim(url: str, sizes: list[int], turns: int) -> dict[str, Any]:
     return out
 
 
+def _empty(url: str) -> None:
+    """No message, trace or runner left from an earlier part of the run."""
+    PostgresStore(url).close()  # migrated
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE conveyor.messages, conveyor.traces, conveyor.runners")
+
+
 # -- drain in this process -------------------------------------------------------------------------------
 
 
 def bench_drain(url: str, n: int) -> dict[str, Any]:
+    _empty(url)
     app = _app(url)
     try:
         app.emit_many([({"i": i}, "noop") for i in range(n)])
@@ -212,6 +220,7 @@ def bench_run(url: str, n: int, processes: int, concurrency: int, worker: str = 
     import signal
     from pathlib import Path
 
+    _empty(url)
     app = conveyor.App(url)
     try:
         for start in range(0, n, 1000):

@@ -293,7 +293,7 @@ class PostgresStore:
         }
         with self._conn() as conn:
             with conn.pipeline(), conn.transaction():
-                conn.execute(self._q.async_commit)
+                conn.execute(self._q.runner_transaction)
                 cur = conn.execute(self._q.claim, params, prepare=True)
             rows = cur.fetchall()
         rows.sort(key=_run_order)
@@ -307,7 +307,7 @@ class PostgresStore:
         q = self._q
         with self._conn() as conn, conn.pipeline(), conn.transaction():
             cur = conn.cursor()
-            cur.execute(q.async_commit)
+            cur.execute(q.runner_transaction)
             if batch.complete:
                 cur.execute(q.complete, {"ids": batch.complete})
             if batch.retry:
@@ -386,7 +386,7 @@ class PostgresStore:
             ids = list(self._held.get(runner, ()))
         params = {"runner": runner, "workers": list(workers), "lease": float(lease), "ids": ids}
         with self._conn() as conn, conn.pipeline(), conn.transaction():
-            conn.execute(self._q.async_commit)
+            conn.execute(self._q.runner_transaction)
             conn.execute(self._q.heartbeat, params)
             conn.execute(self._q.upsert_runner, params)
 

@@ -2,7 +2,9 @@
 -- capped worker its cap minus what runs now on every host (capped_room serializes claims of that worker
 -- across hosts, in worker-name order so two claimers never wait on each other). Then per worker its
 -- oldest due messages up to that room, walking messages_ready and skipping rows other claimers hold
--- (SKIP LOCKED, rechecked on their newest version); then the oldest of all those, up to :limit.
+-- (SKIP LOCKED, rechecked on their newest version); then the oldest of all those, up to :limit. The
+-- plan does not depend on the parameters (rows by primary key from an array), so it is planned once per
+-- connection (a generic plan, see runner_transaction.sql).
 WITH workers AS MATERIALIZED (
   SELECT w.worker,
          CASE WHEN w.cap IS NULL THEN %(limit)s
@@ -30,7 +32,6 @@ picked AS (
 UPDATE {schema}.messages AS m
 SET state = 'running', attempt = m.attempt + 1, runner = %(runner)s,
     lease_until = date_part('epoch', now()) + %(lease)s, started_at = date_part('epoch', now())
-FROM picked
-WHERE m.id = picked.id
+WHERE m.id = ANY(ARRAY(SELECT id FROM picked))
 RETURNING m.id, m.worker, m.event, m.enqueued_at, m.run_at, m.attempt, m.parent_id, m.root_id, m.key,
           m.last_error, m.chain, m.started_at
