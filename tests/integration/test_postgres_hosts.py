@@ -313,6 +313,14 @@ def test_a_database_restart_while_hosts_work_loses_no_message(hosts: Hosts) -> N
             pytest.fail(message)
         pytest.skip(message)
     app = conveyor.App(hosts.url)
+    pings: list[Any] = []
+
+    @app.worker("ping")
+    def ping(event: Any) -> None:
+        pings.append(event)
+
+    # and an idle runner here that only LISTENs (its poll is 60 s): it must listen again after the restart
+    _, stop, thread = _serve(app, poll=60.0)
     try:
         ids = app.emit_many([({"i": i}, "slow") for i in range(2500)])
         procs = [hosts.start("host.py", str(hosts.out), "drain-all:slow:4") for _ in range(2)]
@@ -334,7 +342,11 @@ def test_a_database_restart_while_hosts_work_loses_no_message(hosts: Hosts) -> N
         assert handled_at_restart < len(ids)  # the restart really hit the work in the middle
         assert "store unavailable" in logs  # the runners said so
         assert app.messages() == [] and "slow" not in app.status()
+        app.emit("after the restart", "ping")
+        wait_for(lambda: pings == ["after the restart"], 15, "the idle runner heard an emit afterwards")
     finally:
+        stop()
+        thread.join(30)
         app.close()
 
 
