@@ -233,9 +233,11 @@ class Runner:
             if max_tasks is not None:
                 want = min(want, max_tasks - self.claimed)
             try:
-                if self._inflight or self._io_busy:
+                if self._io_busy or len(self._inflight) > self._sync_inflight:
                     claimed = await self._io(self._exchange, batch, want)
-                else:  # idle: claim on the loop itself, sparing two thread hops of wake-up latency
+                else:
+                    # No async handler needs the loop meanwhile (sync ones run on their threads):
+                    # settle and claim on the loop itself, sparing two thread hops per turn.
                     claimed = self._exchange(batch, want)
             except Exception as error:
                 self._restore(batch)
