@@ -280,6 +280,7 @@ def profile_drain(n: int, rate: int = 1000) -> str:
         frames = stack.split(";")
         c = int(count)
         thread = next((f for f in frames if f.startswith("thread ")), "thread ?")
+        thread = thread.split(": ", 1)[1] if ": " in thread else "(unnamed)"  # threads of one name together
         by_thread[thread] = by_thread.get(thread, 0) + c
         code = [f for f in frames if "(" in f and not f.startswith(("thread ", "process "))]
         if code:
