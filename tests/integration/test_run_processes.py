@@ -141,3 +141,21 @@ def test_a_stuck_sync_handler_fails_and_its_runner_is_replaced(cluster: Cluster)
     wait_for(lambda: cluster.children() and cluster.children() != [pid], 10, "a replacement runner")
     assert cluster.app.status()["stuck"].dead == 1
     assert cluster.stop() == 0
+
+
+def test_sigterm_under_load_then_restart_loses_nothing_and_runs_nothing_twice(cluster: Cluster) -> None:
+    total = 10_000
+    cluster.emit_many([({"i": i}, "done") for i in range(total)])
+    cluster.start(processes=2, concurrency=20)
+    cluster.wait_children(2)
+    wait_for(lambda: len(cluster.lines("done")) >= 200, 10, "some messages handled")
+    assert cluster.stop(signal.SIGTERM) == 0
+    first = len(cluster.lines("done"))
+    assert first < total, "stopped too late to test anything; emit more"
+    assert all(m.attempt == 0 and m.state == "queued" for m in cluster.app.messages(limit=total))
+    cluster.start(processes=2, concurrency=20)
+    wait_for(lambda: len(cluster.lines("done")) >= total, 30, "the rest handled after a restart")
+    assert cluster.stop() == 0
+    handled = sorted(int(i) for i, _pid in cluster.lines("done"))
+    assert handled == list(range(total))  # each exactly once: a graceful stop runs nothing twice
+    assert cluster.app.messages() == []
