@@ -29,7 +29,7 @@ import orjson
 import psycopg
 from psycopg import pq
 from psycopg.rows import tuple_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .._message import Message, State, Trace, UnknownWorker, to_datetime
 from ._base import Claimed, NewMessage, Settlement, StoreCounts
@@ -141,13 +141,16 @@ class PostgresStore:
     def _conn(self) -> Iterator[Conn]:
         """A pooled autocommit connection. One the server has dropped (a restart) is never handed out:
         the pool discards it on return and opens another."""
-        conn = self._pool.getconn()
-        for _ in range(16):
-            if not _broken(conn):
-                break
-            conn.close()
-            self._pool.putconn(conn)
+        try:
             conn = self._pool.getconn()
+            for _ in range(16):
+                if not _broken(conn):
+                    break
+                conn.close()
+                self._pool.putconn(conn)
+                conn = self._pool.getconn()
+        except PoolTimeout as error:
+            raise PoolTimeout(f"the PostgreSQL store {_redact(self.url)} is unavailable: {error}") from error
         try:
             yield conn
         finally:
