@@ -183,6 +183,7 @@ def test_racing_claims_from_many_processes_never_pass_a_cap_nor_share_a_message(
         store.close()
 
 
+@pytest.mark.filterwarnings("ignore::conveyor.UnknownWorkerWarning")  # the hosts define the worker
 def test_runners_in_three_processes_hold_a_global_concurrency_cap(hosts: Hosts) -> None:
     app = conveyor.App(hosts.url)
     try:
@@ -303,6 +304,7 @@ def _pg_ctl(cluster: list[str], action: str) -> subprocess.CompletedProcess[str]
     )
 
 
+@pytest.mark.filterwarnings("ignore::conveyor.UnknownWorkerWarning")  # the hosts define the worker
 def test_a_database_restart_while_hosts_work_loses_no_message(hosts: Hosts) -> None:
     """Restart PostgreSQL for real under two working hosts: they log it, reconnect with backoff, and
     every message is handled; the server is restored whatever happens."""
