@@ -195,6 +195,8 @@ ROWS: list[tuple[str, str, str, bool]] = [
     ("emit, msgs/s", "emit", "rate", True),
     ("raw single-row commits/s (bare driver)", "emit", "raw_commit_rate", True),
     ("drain, msgs/s", "drain", "rate", True),
+    ("  worker start to first ack, s", "drain", "startup_s", False),
+    ("  drain after the first ack, msgs/s", "drain", "steady_rate", True),
     ("latency p50, ms", "latency", "p50_ms", False),
     ("latency p95, ms", "latency", "p95_ms", False),
     ("latency p99, ms", "latency", "p99_ms", False),
@@ -203,9 +205,9 @@ ROWS: list[tuple[str, str, str, bool]] = [
 
 
 def _fmt(value: float, key: str) -> str:
-    if key in ("rate", "raw_commit_rate"):
+    if key in ("rate", "raw_commit_rate", "steady_rate"):
         return f"{value:,.0f}"
-    if key == "seconds":
+    if key in ("seconds", "startup_s"):
         return f"{value:.3f}"
     return f"{value:.2f}"
 

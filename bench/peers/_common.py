@@ -60,6 +60,41 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: f
         time.sleep(interval)
 
 
+def wait_drained(
+    done: Callable[[], bool],
+    progressed: Callable[[], bool],
+    *,
+    alive: Callable[[], None],
+    t0: float,
+    n: int,
+    timeout: float,
+    what: str,
+) -> dict[str, float]:
+    """Poll until ``done()``; note when ``progressed()`` (a first acknowledgement) was first seen.
+
+    Returns the drain figures: ``seconds`` and ``rate`` from ``t0`` (worker start) to the last ack, and
+    ``startup_s`` (worker start to the first ack seen) and ``steady_rate`` (n / time after that).
+    """
+    first: float | None = None
+    deadline = time.perf_counter() + timeout
+    while True:
+        alive()
+        if first is None and progressed():
+            first = time.perf_counter()
+        if done():
+            end = time.perf_counter()
+            first = end if first is None else first
+            return {
+                "seconds": end - t0,
+                "rate": n / (end - t0),
+                "startup_s": first - t0,
+                "steady_rate": n / max(end - first, 1e-6),
+            }
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.005)
+
+
 class Workers:
     """The system's own worker processes, in a process group of their own, stopped on exit."""
 

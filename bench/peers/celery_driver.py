@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import Records, Workers, main_guard, parser, run_latency, wait_until, warm_up
+from _common import Records, Workers, main_guard, parser, run_latency, wait_drained, wait_until, warm_up
 
 
 def main() -> dict[str, Any]:
@@ -72,18 +72,16 @@ def main() -> dict[str, Any]:
             with Workers(
                 [celery, "-A", "celery_app", "worker", *prefork, *common], out / "workers-drain.log"
             ) as w:
-                t1 = wait_until(
-                    lambda: (w.check_alive(), settled())[1],
-                    args.timeout,
-                    "the broker to hold no message, acked or not",
-                    interval=0.005,
+                figures = wait_drained(
+                    settled,
+                    lambda: r.llen(QUEUE) + r.hlen("unacked") < args.n,
+                    alive=w.check_alive,
+                    t0=t0,
+                    n=args.n,
+                    timeout=args.timeout,
+                    what="the broker to hold no message, acked or not",
                 )
-            return {
-                "seconds": t1 - t0,
-                "rate": args.n / (t1 - t0),
-                "n": args.n,
-                "how": how + "; done when the queue and 'unacked' are empty",
-            }
+            return {**figures, "n": args.n, "how": how + "; done when the queue and 'unacked' are empty"}
         if wl == "latency":
             with Workers(
                 [celery, "-A", "celery_app", "worker", *prefork, *common], out / "workers-lat.log"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import HERE, Records, Workers, main_guard, parser, run_latency, wait_until, warm_up
+from _common import HERE, Records, Workers, main_guard, parser, run_latency, wait_drained, wait_until, warm_up
 
 
 def cli_available() -> bool:
@@ -28,14 +28,14 @@ def _conveyor_exe() -> str | None:
     return str(local) if local.exists() else shutil.which("conveyor")
 
 
-def pending(url: str) -> Callable[[str], bool]:
-    """True while any message of the worker is still in the store (a message row is deleted on ack)."""
-    sql = "SELECT EXISTS (SELECT 1 FROM {table} WHERE worker = {p})"
+def pending(url: str, column: str = "worker") -> Callable[[Any], bool]:
+    """True while a message of the worker (or with the id) is still in the store: a row is deleted on ack."""
+    sql = "SELECT EXISTS (SELECT 1 FROM {table} WHERE " + column + " = {p})"
     if url.startswith("sqlite:"):
         path = url.split("sqlite:///", 1)[1]
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
         query = sql.format(table="messages", p="?")
-        return lambda worker: bool(db.execute(query, (worker,)).fetchone()[0])
+        return lambda value: bool(db.execute(query, (value,)).fetchone()[0])
     import psycopg
 
     # The PostgreSQL store keeps its tables in the schema named by ?schema= (default "conveyor").
@@ -44,7 +44,7 @@ def pending(url: str) -> Callable[[str], bool]:
         schema = url.split("schema=", 1)[1].split("&", 1)[0]
     conn = psycopg.connect(url.split("?", 1)[0], autocommit=True)
     query = sql.format(table=f'"{schema}".messages', p="%s")
-    return lambda worker: bool(conn.execute(query, (worker,)).fetchone()[0])  # type: ignore[index]
+    return lambda value: bool(conn.execute(query, (value,)).fetchone()[0])  # type: ignore[index]
 
 
 def raw_commit_rate(url: str, n: int, out: Path) -> float:
@@ -95,6 +95,7 @@ def main() -> dict[str, Any]:
     app.emit({"i": -1, "t": 0.0}, "bench-lat")  # open (and migrate) the store outside any timing
     app.purge("bench-lat")
     left = pending(args.store)
+    exists = pending(args.store, "id")
     wl = args.workload
 
     def workers(concurrency: int) -> Workers:
@@ -151,17 +152,20 @@ def main() -> dict[str, Any]:
                 "n": done,
                 "how": "FALLBACK: in-process app.drain(), 1 process (conveyor run missing)",
             }
+        oldest = app.messages("bench-noop", limit=1)[0].id
         t0 = time.perf_counter()
         with workers(50) as w:
-            t1 = wait_until(
-                lambda: (w.check_alive(), not left("bench-noop"))[1],
-                args.timeout,
-                "the store to hold no bench-noop message",
-                interval=0.005,
+            figures = wait_drained(
+                lambda: not left("bench-noop"),
+                lambda: not exists(oldest),
+                alive=w.check_alive,
+                t0=t0,
+                n=args.n,
+                timeout=args.timeout,
+                what="the store to hold no bench-noop message",
             )
         return {
-            "seconds": t1 - t0,
-            "rate": args.n / (t1 - t0),
+            **figures,
             "n": args.n,
             "how": f"{how} --concurrency 50; done when no message row is left",
         }

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import Records, Workers, main_guard, parser, run_latency, wait_until, warm_up
+from _common import Records, Workers, main_guard, parser, run_latency, wait_drained, wait_until, warm_up
 
 
 def main() -> dict[str, Any]:
@@ -87,18 +87,16 @@ def main() -> dict[str, Any]:
                 )
             t0 = time.perf_counter()
             with pool(args.processes, "drain") as w:
-                t1 = wait_until(
-                    lambda: (w.check_alive(), done(args.n))[1],
-                    args.timeout,
-                    "RQ's finished registry to hold every job",
-                    interval=0.005,
+                figures = wait_drained(
+                    lambda: done(args.n),
+                    lambda: done(1),
+                    alive=w.check_alive,
+                    t0=t0,
+                    n=args.n,
+                    timeout=args.timeout,
+                    what="RQ's finished registry to hold every job",
                 )
-            return {
-                "seconds": t1 - t0,
-                "rate": args.n / (t1 - t0),
-                "n": args.n,
-                "how": how + "; done when FinishedJobRegistry holds all",
-            }
+            return {**figures, "n": args.n, "how": how + "; done when FinishedJobRegistry holds all"}
         if wl == "latency":
             with pool(args.processes, "lat") as w:
                 ready(w, args.processes)
