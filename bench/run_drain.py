@@ -24,7 +24,7 @@ def once(n: int, processes: int, concurrency: int, worker: str) -> tuple[float, 
         t0 = time.perf_counter()
         with supervisor(url, processes=processes, concurrency=concurrency):
             t_up = wait_until(runners_up(db, 1), 60, interval=0.0005)
-            t_end = wait_until(left(db, worker), 120, interval=0.001)
+            t_end = wait_until(left(db, worker), 120, interval=0.005)
         db.close()
         app.close()
         return n / (t_end - t_up), t_end - t0

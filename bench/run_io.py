@@ -22,7 +22,7 @@ def once(n: int, sleep: float, processes: int, concurrency: int) -> tuple[float,
         t0 = time.perf_counter()
         with supervisor(url, processes=processes, concurrency=concurrency):
             t_up = wait_until(runners_up(db, 1), 60, interval=0.0005)
-            t_end = wait_until(left(db, "sleep"), 120, interval=0.001)
+            t_end = wait_until(left(db, "sleep"), 120, interval=0.005)
         db.close()
         app.close()
         return t_end - t_up, t_end - t0
