@@ -169,7 +169,7 @@ def test_racing_claims_from_many_processes_never_pass_a_cap_nor_share_a_message(
     try:
         store.enqueue([NewMessage("capped", b"0") for _ in range(100)])
         store.enqueue([NewMessage("free", b"0") for _ in range(300)])
-        start_at = time.time() + 2.0
+        start_at = time.time() + 3.0
         procs = [hosts.start("claimer.py", f"host{i}", str(start_at)) for i in range(4)]
         claimed: list[tuple[str, int]] = []
         for proc in procs:
