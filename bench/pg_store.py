@@ -166,6 +166,14 @@ def bench_claim(url: str, sizes: list[int], turns: int) -> dict[str, Any]:
     try:
         for size, store in stores.items():
             _fill(url, store.schema, size)
+            counted = []
+            for _ in range(5):  # what status() reads
+                t0 = time.perf_counter()
+                store.counts()
+                counted.append(time.perf_counter() - t0)
+            out.setdefault(f"{size:,}_queued", {})["counts_ms_median"] = round(
+                statistics.median(counted) * 1e3, 1
+            )
         for batch in (1, 100):
             times: dict[int, list[tuple[float, float]]] = {size: [] for size in sizes}
             for store in stores.values():  # warm: connections and prepared statements
