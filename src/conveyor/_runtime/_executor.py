@@ -28,7 +28,7 @@ from .._errors import Incomplete
 from .._registry import WorkerSpec
 from .._stores import Claimed
 
-__all__ = ["Job", "Outcome", "SyncPool", "outcome_of", "run_async", "timeout_outcome"]
+__all__ = ["OK", "Job", "Outcome", "SyncPool", "outcome_of", "timeout_outcome"]
 
 _GROW_AFTER = 0.01
 """Seconds queued jobs may sit without any job starting before the pool adds threads (longer than the
@@ -57,28 +57,6 @@ def outcome_of(exc: BaseException) -> Outcome:
 
 def timeout_outcome(spec: WorkerSpec) -> Outcome:
     return Outcome("timeout", error=f"TimeoutError: the handler ran past its timeout of {spec.timeout:g} s")
-
-
-async def run_async(spec: WorkerSpec, args: Sequence[Any], ctx: HandlerContext) -> Outcome:
-    """Run an async handler on this loop, with its timeout."""
-    current.set(ctx)  # this runs in its own task, whose context is a copy
-    try:
-        if spec.timeout is None:
-            result = await spec.handler(*args)
-        else:
-            scope = asyncio.timeout(spec.timeout)
-            try:
-                async with scope:
-                    result = await spec.handler(*args)
-            except TimeoutError:
-                if scope.expired():
-                    return timeout_outcome(spec)
-                raise  # the handler's own TimeoutError is an ordinary error
-    except asyncio.CancelledError:
-        raise
-    except BaseException as exc:
-        return outcome_of(exc)
-    return OK if result is None else Outcome("ok", result)
 
 
 class Job:

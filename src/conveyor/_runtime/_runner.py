@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .._codec import decode
-from .._context import HandlerContext
+from .._context import HandlerContext, current
 from .._emitter import Emitter
 from .._message import Message, to_datetime
 from .._registry import Registry, WorkerSpec
 from .._stores import Claimed, Settlement, Store, TraceRecord
 from .._stores._base import Wakeups
-from ._executor import Job, Outcome, SyncPool, outcome_of, run_async, timeout_outcome
+from ._executor import OK, Job, Outcome, SyncPool, outcome_of, timeout_outcome
 from ._logs import capture_logs
 from ._policy import retry_delay
 from ._traces import TraceBuffer
@@ -106,6 +106,7 @@ class Runner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hurry = asyncio.Event()
         self._io_busy = 0
+        self._expired: set[int] = set()
         self._refill_at = max(1, self.options.slots // 2)
         self._warned_memory = False
         sync_timeouts = [s.timeout for s in registry if not s.is_async and s.timeout is not None]
@@ -455,6 +456,7 @@ class Runner:
     def _start(self, claimed: list[Claimed]) -> None:
         self.claimed += len(claimed)
         jobs: list[Job] = []
+        expiries: dict[float, _Expiry] = {}
         loop = self._loop
         assert loop is not None
         registry = self.registry
@@ -471,11 +473,21 @@ class Runner:
                 continue
             args: tuple[Any, ...] = (event, _message(c, event)) if spec.wants_message else (event,)
             if spec.is_async:
-                self._inflight[c.id] = loop.create_task(self._handle_async(spec, c, ctx, args))
+                expiry = None
+                if spec.timeout is not None:
+                    expiry = expiries.get(spec.timeout)
+                    if expiry is None:
+                        expiry = expiries[spec.timeout] = _Expiry()
+                task = loop.create_task(self._handle_async(spec, c, ctx, args, expiry))
+                self._inflight[c.id] = task
+                if expiry is not None:
+                    expiry.tasks[c.id] = task
             else:
                 job = Job(spec, c, ctx, args)
                 self._inflight[c.id] = job
                 jobs.append(job)
+        for timeout, expiry in expiries.items():  # one timer per batch and timeout, not per message
+            expiry.handle = loop.call_later(timeout, self._expire, expiry)
         if jobs:
             self._sync_inflight += len(jobs)
             self._pool.submit(jobs)
@@ -485,12 +497,42 @@ class Runner:
             self._empty.clear()
 
     async def _handle_async(
-        self, spec: WorkerSpec, c: Claimed, ctx: HandlerContext, args: tuple[Any, ...]
+        self,
+        spec: WorkerSpec,
+        c: Claimed,
+        ctx: HandlerContext,
+        args: tuple[Any, ...],
+        expiry: _Expiry | None,
     ) -> None:
-        outcome = await run_async(spec, args, ctx)
+        current.set(ctx)  # this task runs in a copy of the context
+        try:
+            result = await spec.handler(*args)
+            outcome = OK if result is None else Outcome("ok", result)
+        except asyncio.CancelledError:
+            if c.id not in self._expired:
+                raise  # shutting down: the message is released
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            outcome = timeout_outcome(spec)
+        except BaseException as exc:
+            outcome = outcome_of(exc)
+        finally:
+            self._expired.discard(c.id)
+            if expiry is not None:
+                expiry.tasks.pop(c.id, None)
+                if not expiry.tasks and expiry.handle is not None:
+                    expiry.handle.cancel()
         if self._inflight.pop(c.id, None) is not None:
             self._record(spec, c, ctx, outcome)
             self._settled_one()
+
+    def _expire(self, expiry: _Expiry) -> None:
+        """A batch's timeout: cancel its async handlers still running; they fail with ``timeout``."""
+        for message_id, task in list(expiry.tasks.items()):
+            if not task.done():
+                self._expired.add(message_id)
+                task.cancel()
 
     def _sync_done(self, jobs: list[Job]) -> None:
         """On the loop: sync jobs that threads finished (abandoned ones were already settled)."""
@@ -578,6 +620,16 @@ def _message(c: Claimed, event: Any) -> Message:
         key=c.key,
         last_error=c.last_error,
     )
+
+
+class _Expiry:
+    """The async handlers of one claimed batch that share a timeout, and the one timer for them."""
+
+    __slots__ = ("handle", "tasks")
+
+    def __init__(self) -> None:
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.handle: asyncio.TimerHandle | None = None
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:
