@@ -226,10 +226,12 @@ def bench_run(url: str, n: int, processes: int, concurrency: int, worker: str = 
     """bench/run_app.py (the app of the SQLite runner benchmarks) on PostgreSQL: the rate from the first
     runner's heartbeat row to the store holding no message of the worker."""
     import signal
+    import warnings
     from pathlib import Path
 
     _empty(url)
-    app = conveyor.App(url)
+    app = conveyor.App(url)  # defines no worker: the runners' app (bench/run_app.py) does
+    warnings.simplefilter("ignore", conveyor.UnknownWorkerWarning)
     try:
         for start in range(0, n, 1000):
             app.emit_many([({"i": i}, worker) for i in range(start, min(n, start + 1000))])
