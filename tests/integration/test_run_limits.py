@@ -80,12 +80,12 @@ def test_pause_and_resume_reach_live_runners(cluster: Cluster) -> None:
     assert cluster.lines("done") == []
     assert cluster.app.status()["done"].queued == 1
     cluster.app.resume("done")
-    wait_for(lambda: cluster.lines("done"), 1.5, "the resumed message")
+    wait_for(lambda: cluster.lines("done"), 2.0, "the resumed message")
     cluster.app.block("done", "tests")
     time.sleep(0.05)
     cluster.emit({"i": 1}, "done")
     time.sleep(1.5)
     assert len(cluster.lines("done")) == 1
     cluster.app.unblock("done")
-    wait_for(lambda: len(cluster.lines("done")) == 2, 1.5, "the unblocked message")
+    wait_for(lambda: len(cluster.lines("done")) == 2, 2.0, "the unblocked message")
     assert cluster.stop() == 0
