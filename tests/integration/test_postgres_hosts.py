@@ -347,7 +347,10 @@ def test_a_database_restart_while_hosts_work_loses_no_message(hosts: Hosts) -> N
         handled = {mid for mid, *_ in hosts.lines("slow")}
         assert handled == set(ids), f"{len(set(ids) - handled)} messages never handled"
         assert handled_at_restart < len(ids)  # the restart really hit the work in the middle
-        assert "store unavailable" in logs  # the runners said so
+        # the hosts said so: a failed turn ("store unavailable … retrying"), or, when the outage fell
+        # between two store calls, the pool replacing the connections the restart closed
+        signs = ("store unavailable", "discarding closed connection", "error connecting")
+        assert any(sign in logs for sign in signs), logs[-3000:]
         assert app.messages() == [] and "slow" not in app.status()
         app.emit("after the restart", "ping")
         wait_for(lambda: pings == ["after the restart"], 15, "the idle runner heard an emit afterwards")
