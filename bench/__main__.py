@@ -97,8 +97,31 @@ class ScratchPostgres:
         self.url = f"{self.base}/{self.name}"
 
     def drop(self) -> None:
-        with self._psycopg.connect(f"{self.base}/postgres", autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        for attempt in range(3):  # the server may be restarting (other tests restart it)
+            try:
+                with self._psycopg.connect(
+                    f"{self.base}/postgres", autocommit=True, connect_timeout=5
+                ) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+                return
+            except self._psycopg.OperationalError:
+                if attempt == 2:
+                    raise
+                time.sleep(2)
+
+    @staticmethod
+    def drop_stale(base: str) -> None:
+        """Drop scratch databases left by harness runs whose process is gone (killed mid-run)."""
+        import psycopg
+
+        with psycopg.connect(f"{base.rstrip('/')}/postgres", autocommit=True, connect_timeout=5) as conn:
+            rows = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'conveyor\\_bench\\_%'"
+            ).fetchall()
+            for (name,) in rows:
+                pid = name.split("_")[2]
+                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # -- running one driver --------------------------------------------------------------------------
@@ -389,6 +412,12 @@ def main(argv: list[str] | None = None) -> int:
         for peer in PEERS:
             if peer in cfg.systems:
                 peer_python(peer)
+
+    if any(s.startswith("conveyor-pg") for s in cfg.systems):
+        try:
+            ScratchPostgres.drop_stale(cfg.pg)
+        except Exception as error:
+            print(f"bench: could not look for stale scratch databases: {error}", file=sys.stderr)
 
     started = time.time()
     load_before = os.getloadavg()
