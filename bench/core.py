@@ -10,6 +10,7 @@ Each phase runs in a fresh child process so that its peak RSS (``ru_maxrss``) is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -18,9 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+PG = "postgresql://postgres@127.0.0.1:5432"
 EVENT_SIZE_NOTE = 'each event is {"i": <n>}'
 
 
@@ -33,10 +36,11 @@ def _current_rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _app(path: Path) -> Any:
+def _app(db: str) -> Any:
+    """``db``: a SQLite file path, or a ``postgresql://`` URL (``--store pg``)."""
     import conveyor
 
-    app = conveyor.App(f"sqlite:///{path}")
+    app = conveyor.App(db if db.startswith("postgresql") else f"sqlite:///{db}")
 
     @app.worker("noop", traces=10)
     def noop(event: Any) -> None:
@@ -45,7 +49,7 @@ def _app(path: Path) -> Any:
     return app
 
 
-def phase_emit(n: int, path: Path) -> dict[str, Any]:
+def phase_emit(n: int, path: str) -> dict[str, Any]:
     app = _app(path)
     app.emit({"i": -1}, "noop")  # open and migrate the store outside the timing
     base = _current_rss_mb()
@@ -67,7 +71,7 @@ def phase_emit(n: int, path: Path) -> dict[str, Any]:
     }
 
 
-def phase_drain(n: int, path: Path) -> dict[str, Any]:
+def phase_drain(n: int, path: str) -> dict[str, Any]:
     app = _app(path)
     app.emit_many([({"i": i}, "noop") for i in range(n)])
     base = _current_rss_mb()
@@ -95,7 +99,7 @@ def _per_call(fn: Any, n: int) -> float:
     return (time.perf_counter() - t0) / n * 1e6
 
 
-def phase_components(n: int, path: Path) -> dict[str, Any]:
+def phase_components(n: int, path: str) -> dict[str, Any]:
     """Time the pieces of one emit on their own (µs per call), against a full emit in the same process."""
     from conveyor._codec import encode_event
     from conveyor._registry import check_worker_name
@@ -152,7 +156,7 @@ def phase_components(n: int, path: Path) -> dict[str, Any]:
     return out
 
 
-def phase_profile(n: int, path: Path) -> dict[str, Any]:
+def phase_profile(n: int, path: str) -> dict[str, Any]:
     try:
         from pyinstrument import Profiler
     except ImportError:
@@ -196,20 +200,10 @@ def phase_profile(n: int, path: Path) -> dict[str, Any]:
 PHASES = {"emit": phase_emit, "drain": phase_drain, "components": phase_components, "profile": phase_profile}
 
 
-def _child(phase: str, n: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="conveyor-bench-") as tmp:
+def _child(phase: str, n: int, store: str = "sqlite", pg: str = PG) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="conveyor-bench-") as tmp, _scratch(store, pg, phase, tmp) as db:
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.core",
-                "--child",
-                phase,
-                "-n",
-                str(n),
-                "--db",
-                str(Path(tmp) / "b.db"),
-            ],
+            [sys.executable, "-m", "bench.core", "--child", phase, "-n", str(n), "--db", db],
             capture_output=True,
             text=True,
             cwd=Path(__file__).resolve().parent.parent,
@@ -221,18 +215,36 @@ def _child(phase: str, n: int) -> dict[str, Any]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def profile_drain(n: int, rate: int = 1000) -> str:
+@contextlib.contextmanager
+def _scratch(store: str, pg: str, tag: str, tmp: str) -> Iterator[str]:
+    """A fresh store for one phase: a SQLite file in ``tmp``, or a scratch PostgreSQL database."""
+    if store == "sqlite":
+        yield str(Path(tmp) / "b.db")
+        return
+    from bench.__main__ import ScratchPostgres
+
+    scratch = ScratchPostgres(pg, f"core_{tag}")
+    try:
+        yield scratch.url
+    finally:
+        scratch.drop()
+
+
+def profile_drain(n: int, rate: int = 2000, store: str = "sqlite", pg: str = PG) -> str:
     """py-spy (all threads: the loop, the store thread, the handler pool) over an in-process drain.
 
     ``app.drain()`` runs the runner code that ``conveyor run`` runs in each process; the figures are for
-    one process. Returns a report of where the samples fell (py-spy leaves out idle threads).
+    one process. Returns a report of where the samples that held the GIL fell.
     """
     import shutil
 
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
         return "py-spy is not installed (pip install py-spy)"
-    with tempfile.TemporaryDirectory(prefix="conveyor-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="conveyor-bench-") as tmp,
+        _scratch(store, pg, "pdrain", tmp) as db,
+    ):
         raw = Path(tmp) / "drain.txt"
         argv = [
             spy,
@@ -240,6 +252,7 @@ def profile_drain(n: int, rate: int = 1000) -> str:
             "--format",
             "raw",
             "--threads",
+            "--gil",  # only samples that hold the GIL: a thread blocked in a queue or a lock is not work
             "--rate",
             str(rate),
             "-o",
@@ -253,7 +266,7 @@ def profile_drain(n: int, rate: int = 1000) -> str:
             "-n",
             str(n),
             "--db",
-            str(Path(tmp) / "b.db"),
+            db,
         ]
         proc = subprocess.run(
             argv,
@@ -292,7 +305,8 @@ def profile_drain(n: int, rate: int = 1000) -> str:
     lines = [
         f"py-spy, {rate} samples/s, all threads, in-process app.drain() of {drain['handled']:,} no-op "
         f"messages: {drain['rate']:,.0f} msgs/s under the profiler ({per_msg:.1f} µs per message of wall "
-        f"time); {total:,} non-idle samples inside the drain (imports and the enqueue before it left out).",
+        f"time); {total:,} samples holding the GIL inside the drain (imports and the enqueue before it left "
+        "out; SQLite and psycopg release the GIL while they wait, so database time shows only in part).",
         "",
         "Samples by thread:",
         *(f"  {c / total:6.1%}  {t}" for t, c in sorted(by_thread.items(), key=lambda x: -x[1])),
@@ -323,23 +337,33 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also profile an in-process drain with py-spy (all threads)",
     )
+    parser.add_argument(
+        "--store",
+        choices=["sqlite", "pg"],
+        default="sqlite",
+        help="sqlite (default), or pg: a scratch database per phase on --pg (no piece-by-piece timings)",
+    )
+    parser.add_argument("--pg", default=PG, help="the PostgreSQL server for --store pg")
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
     parser.add_argument("--child", choices=list(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(PHASES[args.child](args.n, Path(args.db))))
+        print(json.dumps(PHASES[args.child](args.n, args.db)))
         return 0
-    results = [_child("emit", args.n), _child("drain", args.n)]
+    kind = (args.store, args.pg)
+    results = [_child("emit", args.n, *kind), _child("drain", args.n, *kind)]
     if args.profile:
-        results += [_child("components", min(args.n, 20_000)), _child("profile", args.n)]
+        components = _child("components", min(args.n, 20_000)) if args.store == "sqlite" else {"skipped": 1}
+        results += [components, _child("profile", args.n, *kind)]
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
     import sqlite3 as s
 
     print(
-        f"Conveyor on SQLite {s.sqlite_version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
+        f"Conveyor on {'SQLite ' + s.sqlite_version if args.store == 'sqlite' else 'PostgreSQL'}, "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
         f"{EVENT_SIZE_NOTE}; one fresh process per phase"
     )
     for r in results[:2]:
@@ -354,14 +378,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.profile:
         comp = results[2]
-        print(f"\nOne emit, piece by piece (µs per call, best of 2 x {comp['n']:,} calls):")
-        print(
-            f"  (page_size {comp['page_size']}, {comp['schema_objects']} schema objects copied "
-            "for the raw rows)"
-        )
-        for key, value in comp.items():
-            if key not in ("phase", "n", "page_size", "schema_objects"):
-                print(f"  {value:8.2f}  {key}")
+        if "skipped" not in comp:
+            print(f"\nOne emit, piece by piece (µs per call, best of 2 x {comp['n']:,} calls):")
+            print(
+                f"  (page_size {comp['page_size']}, {comp['schema_objects']} schema objects copied "
+                "for the raw rows)"
+            )
+            for key, value in comp.items():
+                if key not in ("phase", "n", "page_size", "schema_objects"):
+                    print(f"  {value:8.2f}  {key}")
         prof = results[3]
         if "error" in prof:
             print(f"\nprofile: {prof['error']}")
@@ -374,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {us:8.2f} µs  {where}")
             print("\n" + prof["tree"])
     if args.profile_drain:
-        print("\n" + profile_drain(args.n))
+        print("\n" + profile_drain(args.n, store=args.store, pg=args.pg))
     return 0
 
 
