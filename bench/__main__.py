@@ -91,9 +91,16 @@ class ScratchPostgres:
         self._psycopg = psycopg
         self.base = base.rstrip("/")
         self.name = f"conveyor_bench_{os.getpid()}_{tag}"
-        with psycopg.connect(f"{self.base}/postgres", autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
-            conn.execute(f'CREATE DATABASE "{self.name}"')
+        for attempt in range(3):  # the server may be restarting (other tests restart it)
+            try:
+                with psycopg.connect(f"{self.base}/postgres", autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+                    conn.execute(f'CREATE DATABASE "{self.name}"')
+                break
+            except psycopg.OperationalError:
+                if attempt == 2:
+                    raise
+                time.sleep(2)
         self.url = f"{self.base}/{self.name}"
 
     def drop(self) -> None:
