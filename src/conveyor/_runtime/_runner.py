@@ -8,7 +8,6 @@ never blocks handlers running on the loop. ``drain`` and ``serve`` share every s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -102,7 +101,7 @@ class Runner:
         self._woken = False
         self._waiter: asyncio.Future[None] | None = None
         self._empty: asyncio.Event | None = None
-        self._kick: asyncio.Event | None = None
+        self._watch_timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hurry = asyncio.Event()
         self._io_busy = 0
@@ -138,11 +137,7 @@ class Runner:
         self._loop = asyncio.get_running_loop()
         self._empty = asyncio.Event()
         self._empty.set()
-        self._kick = asyncio.Event()
-        helpers = [
-            asyncio.create_task(self._heartbeat(), name="conveyor-heartbeat"),
-            asyncio.create_task(self._watchdog(), name="conveyor-watchdog"),
-        ]
+        helpers = [asyncio.create_task(self._heartbeat(), name="conveyor-heartbeat")]
         wakeups: Wakeups | None = None
         if stop is not None:
             wakeups = self._open_wakeups()
@@ -162,6 +157,8 @@ class Runner:
         finally:
             for helper in helpers:
                 helper.cancel()
+            if self._watch_timer is not None:
+                self._watch_timer.cancel()
             await self._abandon()
             self._pool.shutdown()
             if wakeups is not None:
@@ -385,44 +382,51 @@ class Runner:
                 log.warning("runner %s: heartbeat failed (%s)", self.id, error)
             await asyncio.sleep(every)
 
-    async def _watchdog(self) -> None:
-        """Time out sync handlers; retire the runner when a timed-out one keeps its thread too long."""
-        kick = self._kick
-        assert kick is not None
+    def _watch(self) -> None:
+        """Time out sync handlers; retire the runner when a timed-out one keeps its thread too long.
+
+        A timer callback on the loop, armed only while sync handlers run or are stuck."""
+        self._watch_timer = None
         pool = self._pool
-        while True:
-            now = time.monotonic()
-            next_at = now + 3600.0
-            for job in list(pool.running.values()):
-                if job.abandoned or job.deadline is None:
-                    continue
-                if job.deadline <= now:
-                    self._timed_out(job)
-                else:
-                    next_at = min(next_at, job.deadline)
-            for job in list(pool.stuck.values()):
-                assert job.stuck_at is not None
-                limit = job.stuck_at + self._stuck_grace(job.spec)
-                if limit <= now:
-                    if self.exit_reason is None:
-                        log.error(
-                            "runner %s: a %r handler is still running %g s past its timeout; "
-                            "this runner will be replaced",
-                            self.id,
-                            job.spec.name,
-                            now - job.stuck_at,
-                        )
-                    self._retire(RETIRE_STUCK)
-                else:
-                    next_at = min(next_at, limit)
-            if self._sync_inflight and self._min_sync_timeout is not None:
-                next_at = min(next_at, now + self._min_sync_timeout)
-            kick.clear()
-            if not self._sync_inflight and not pool.stuck:
-                await kick.wait()
+        now = time.monotonic()
+        next_at: float | None = None
+        for job in list(pool.running.values()):
+            if job.abandoned or job.deadline is None:
+                continue
+            if job.deadline <= now:
+                self._timed_out(job)
             else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(kick.wait(), timeout=max(0.001, next_at - now))
+                next_at = job.deadline if next_at is None else min(next_at, job.deadline)
+        for job in list(pool.stuck.values()):
+            assert job.stuck_at is not None
+            limit = job.stuck_at + self._stuck_grace(job.spec)
+            if limit <= now:
+                if self.exit_reason is None:
+                    log.error(
+                        "runner %s: a %r handler is still running %g s past its timeout; "
+                        "this runner will be replaced",
+                        self.id,
+                        job.spec.name,
+                        now - job.stuck_at,
+                    )
+                self._retire(RETIRE_STUCK)
+            else:
+                next_at = limit if next_at is None else min(next_at, limit)
+        if self._sync_inflight and self._min_sync_timeout is not None:
+            # a queued job starts later, with a deadline at least this far away
+            soon = now + self._min_sync_timeout
+            next_at = soon if next_at is None else min(next_at, soon)
+        if next_at is not None:
+            self._arm_watch(next_at)
+
+    def _arm_watch(self, at: float) -> None:
+        timer = self._watch_timer
+        if timer is not None:
+            if timer.when() <= at:
+                return
+            timer.cancel()
+        assert self._loop is not None
+        self._watch_timer = self._loop.call_at(at, self._watch)
 
     def _stuck_grace(self, spec: WorkerSpec) -> float:
         if self.options.stuck_grace is not None:
@@ -491,8 +495,8 @@ class Runner:
         if jobs:
             self._sync_inflight += len(jobs)
             self._pool.submit(jobs)
-            if self._kick is not None:
-                self._kick.set()
+            if self._min_sync_timeout is not None:
+                self._arm_watch(time.monotonic() + self._min_sync_timeout)
         if self._inflight and self._empty is not None:
             self._empty.clear()
 
