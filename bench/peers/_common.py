@@ -156,6 +156,11 @@ class Records:
         with open(self.path, "rb") as f:
             return f.read().count(b"\n")
 
+    def measured(self) -> int:
+        """Lines of measured messages (i >= 0): a late warm-up line cannot end the wait early."""
+        with open(self.path, "rb") as f:
+            return sum(1 for line in f if line.strip() and not line.startswith(b"-"))
+
 
 def record_start(path: str, event_i: int, emitted_at: float) -> None:
     """Called first thing by a latency handler: append its start time beside the emit time."""
@@ -213,7 +218,10 @@ def run_latency(
             time.sleep(delay)
         emit(i, time.time())
     wait_until(
-        lambda: (alive(), records.count() >= n)[1], timeout, f"{n} latency messages to start", interval=0.01
+        lambda: (alive(), records.measured() >= n)[1],
+        timeout,
+        f"{n} latency messages to start",
+        interval=0.01,
     )
     rows = [r for r in records.lines() if int(r[0]) >= 0]
     lat = [(float(r[2]) - float(r[1])) * 1000.0 for r in rows]
