@@ -32,6 +32,11 @@ async def lat_async(event: Any) -> None:
     record_start(os.environ["BENCH_RECORDS"], event["i"], event["t"])
 
 
+@app.worker("bench-lat-traced", traces=1000)
+def lat_traced(event: Any) -> None:
+    record_start(os.environ["BENCH_RECORDS"], event["i"], event["t"])
+
+
 @app.worker("bench-io")
 async def io(event: Any) -> None:
     await asyncio.sleep(event["s"])

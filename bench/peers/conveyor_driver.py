@@ -12,7 +12,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import HERE, Records, Workers, main_guard, parser, run_latency, wait_drained, wait_until, warm_up
+from _common import (
+    HERE,
+    Records,
+    Workers,
+    main_guard,
+    parser,
+    percentile,
+    run_latency,
+    wait_drained,
+    wait_until,
+    warm_up,
+)
 
 
 def cli_available() -> bool:
@@ -76,12 +87,36 @@ def raw_commit_rate(url: str, n: int, out: Path) -> float:
         return rate
 
 
+def breakdown(app: Any, worker: str, records: Records) -> dict[str, dict[str, float]]:
+    """p50/p95/p99 of each leg, joining the handler's records with the worker's traces by event index:
+    emit call -> ``enqueued_at`` (stamped by the store), -> ``started_at`` (the claim), -> handler start."""
+    started = {int(r[0]): (float(r[1]), float(r[2])) for r in records.lines() if int(r[0]) >= 0}
+    legs: dict[str, list[float]] = {"emit->enqueued": [], "enqueued->claimed": [], "claimed->handler": []}
+    for t in app.traces(worker):
+        i = t.event["i"]
+        if i not in started:
+            continue
+        emitted, handler = started[i]
+        enq, claimed = t.enqueued_at.timestamp(), t.started_at.timestamp()
+        legs["emit->enqueued"].append((enq - emitted) * 1000)
+        legs["enqueued->claimed"].append((claimed - enq) * 1000)
+        legs["claimed->handler"].append((handler - claimed) * 1000)
+    return {
+        leg: {f"p{p}": percentile(v, p) for p in (50, 95, 99)} | {"n": len(v)} for leg, v in legs.items() if v
+    }
+
+
 def main() -> dict[str, Any]:
     p = parser("conveyor")
     p.add_argument("--store", required=True)
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--mode", choices=["auto", "cli", "fallback"], default="auto")
     p.add_argument("--async-latency", action="store_true", help="latency with an async def handler")
+    p.add_argument(
+        "--latency-breakdown",
+        action="store_true",
+        help="latency split by the traces' times: emit -> enqueued_at -> claimed (started_at) -> handler",
+    )
     args = p.parse_args()
     os.environ["CONVEYOR_STORE"] = args.store
     out = Path(args.out)
@@ -171,6 +206,8 @@ def main() -> dict[str, Any]:
         }
     if wl == "latency":
         lat_worker = "bench-lat-async" if args.async_latency else "bench-lat"
+        if args.latency_breakdown:
+            lat_worker = "bench-lat-traced"
         with workers(50) as w:
             w.check_alive()
             result = run_latency(
@@ -183,6 +220,8 @@ def main() -> dict[str, Any]:
             )
             w.check_alive()
         kind = "async def" if args.async_latency else "def"
+        if args.latency_breakdown:
+            result["breakdown_ms"] = breakdown(app, lat_worker, records)
         return {**result, "how": f"{how} --concurrency 50; {kind} handler"}
     # io
     per_process = max(1, args.slots // args.processes)
