@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
+import tempfile
+import time
+import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -141,29 +147,67 @@ def _alive(pid: int) -> bool:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """The PostgreSQL server, or: in CI (CI=true) a failure, locally a skip, each saying why."""
-    admin_url = pg_admin_url()
-    try:
-        import psycopg
+    import psycopg
 
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except Exception as error:
-        message = (
-            f"PostgreSQL is not reachable at {admin_url} ({type(error).__name__}: {error}); "
-            "start it or point CONVEYOR_TEST_PG at one (trust auth, a user that may CREATE DATABASE)"
-        )
-        if in_ci():
-            pytest.fail(f"CI needs PostgreSQL for the PostgreSQL tests: {message}", pytrace=False)
-        pytest.skip(f"PostgreSQL tests not run locally: {message}")
+    admin_url = pg_admin_url()
     server = PgServer(admin_url)
-    server.start()
+    with open(PG_LOCK, "a") as lock:  # not while another session's test restarts the server
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        try:
+            with psycopg.connect(admin_url, autocommit=True, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+        except Exception as error:
+            message = (
+                f"PostgreSQL is not reachable at {admin_url} ({type(error).__name__}: {error}); "
+                "start it or point CONVEYOR_TEST_PG at one (trust auth, a user that may CREATE DATABASE)"
+            )
+            if in_ci():
+                pytest.fail(f"CI needs PostgreSQL for the PostgreSQL tests: {message}", pytrace=False)
+            pytest.skip(f"PostgreSQL tests not run locally: {message}")
+        server.start()
     yield server
     server.stop()
+
+
+# A test that restarts the server (test_postgres_hosts.py) must not pull it from under the PostgreSQL
+# tests of another test session running at the same time on this machine: every test holds a shared
+# lock on PG_LOCK while it uses the server, and the restart takes it exclusively (pg_exclusive).
+PG_LOCK = Path(tempfile.gettempdir()) / "conveyor-tests-postgres.lock"
+_PG_LOCKS: dict[str, IO[str]] = {}
 
 
 @pytest.fixture
 def pg_url(pg_server: PgServer) -> Iterator[str]:
     """A migrated PostgreSQL database of this test's own (dropped afterwards)."""
-    url = pg_server.create()
-    yield url
-    pg_server.drop(url)
+    with open(PG_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        url = pg_server.create()
+        _PG_LOCKS[url] = lock
+        try:
+            yield url
+        finally:
+            _PG_LOCKS.pop(url, None)
+            pg_server.drop(url)
+
+
+@contextmanager
+def pg_exclusive(url: str, wait: float = 120.0) -> Iterator[bool]:
+    """Inside, no other test (of any session) uses the server: say whether that was had within ``wait``
+    seconds (if not, the caller goes on regardless, with a warning)."""
+    lock = _PG_LOCKS[url]
+    deadline = time.monotonic() + wait
+    had = False
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            had = True
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                warnings.warn("other test sessions kept using PostgreSQL; restarting it anyway", stacklevel=3)
+                break
+            time.sleep(0.05)
+    try:
+        yield had
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_SH)
