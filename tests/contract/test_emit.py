@@ -156,3 +156,14 @@ def test_conn_is_postgresql_only(app: conveyor.App, store_kind: str) -> None:
     if store_kind.startswith("sqlite"):
         assert "PostgreSQL" in str(info.value)
     assert nothing_stored(app)
+
+
+def test_ids_are_never_reused(app: conveyor.App) -> None:
+    seen = [app.emit(0, "w")]
+    app.drain()  # the newest message is deleted once done
+    seen.append(app.emit(1, "w"))
+    assert app.cancel(seen[-1])
+    seen.append(app.emit(2, "w"))
+    assert app.purge("w") == 1
+    seen.append(app.emit_many([(3, "w"), (4, "w")])[-1])
+    assert seen == sorted(set(seen))

@@ -1,7 +1,7 @@
 -- Messages: queued (run_at <= now), scheduled (queued, run_at > now), running, dead.
 -- A finished message is deleted; the trace is what remains of it.
 CREATE TABLE messages (
-  id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused
+  id          INTEGER PRIMARY KEY,  -- never reused: see id_floor
   worker      TEXT    NOT NULL,
   event       TEXT    NOT NULL,
   state       TEXT    NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'dead')),
@@ -25,6 +25,16 @@ CREATE INDEX messages_dead    ON messages (worker, id) WHERE state = 'dead';
 CREATE INDEX messages_loops   ON messages (root_id, worker) WHERE looped = 1;
 CREATE UNIQUE INDEX messages_key ON messages (key) WHERE key IS NOT NULL AND state IN ('queued', 'running');
 
+-- Message ids are never reused, so a stale id can never cancel another message. SQLite gives a new row
+-- max(id) + 1, which would reuse the id of a deleted newest message; AUTOINCREMENT prevents that at the
+-- cost of a write per insert. Instead, deleting a message records the highest id deleted, and the
+-- enqueue statement takes max(max(id), id_floor) + 1: inserts only read it.
+CREATE TABLE id_floor (n INTEGER NOT NULL);
+INSERT INTO id_floor (n) VALUES (0);
+CREATE TRIGGER id_floor_delete AFTER DELETE ON messages WHEN old.id > (SELECT n FROM id_floor) BEGIN
+  UPDATE id_floor SET n = old.id;
+END;
+
 CREATE TABLE rules (
   worker     TEXT PRIMARY KEY,
   paused     INTEGER NOT NULL DEFAULT 0,
@@ -33,7 +43,7 @@ CREATE TABLE rules (
 );
 
 CREATE TABLE traces (
-  id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused
+  id          INTEGER PRIMARY KEY,
   message_id  INTEGER NOT NULL,
   worker      TEXT    NOT NULL,
   outcome     TEXT    NOT NULL,
