@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import conveyor
+from conftest import pg_exclusive
 
 sys.path.insert(0, str(Path(__file__).parent / "apps"))
 from run_harness import children_of
@@ -76,11 +77,12 @@ def test_kill_9_a_runner_every_second(tmp_path: Path, store: str, request: pytes
                 os.kill(random.choice(kids), signal.SIGKILL)
                 kills += 1
             if store == "postgres" and restarts == 0 and kills == 3:
-                try:
-                    pg_ctl("restart")
-                finally:
-                    if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode:
-                        pg_ctl("start")
+                with pg_exclusive(url):  # no other test session is using the server meanwhile
+                    try:
+                        pg_ctl("restart")
+                    finally:
+                        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode:
+                            pg_ctl("start")
                 restarts += 1
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(30) == 0
