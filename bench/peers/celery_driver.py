@@ -99,11 +99,19 @@ def main() -> dict[str, Any]:
         threads = ["-P", "threads", "-c", str(args.slots), "--prefetch-multiplier", "4"]
         with Workers([celery, "-A", "celery_app", "worker", *threads, *common], out / "workers-io.log") as w:
             warm_up(lat.delay, records, args.timeout, alive=w.check_alive)
+            r.delete("bench:io-done")
             t0 = time.perf_counter()
             with app.producer_or_acquire() as producer:
                 for _ in range(args.n):
                     io.apply_async((args.sleep,), producer=producer)
-            t1 = wait_until(lambda: (w.check_alive(), settled())[1], args.timeout, "the io tasks to finish")
+            # Every task counted itself done, and then nothing is left queued or unacknowledged. (The
+            # queue-and-unacked check alone once ended early under load: a message between BRPOP and
+            # its 'unacked' entry can hide from it for longer than 5 ms when the worker is starved.)
+            t1 = wait_until(
+                lambda: (w.check_alive(), int(r.get("bench:io-done") or 0) >= args.n and settled())[1],
+                args.timeout,
+                "the io tasks to finish",
+            )
             w.check_alive()
         return {
             "seconds": t1 - t0,

@@ -81,7 +81,7 @@ def test_every_system_runs_every_workload(tmp_path: Path) -> None:
         assert 0 <= lat["p50_ms"] <= lat["p95_ms"] <= lat["p99_ms"] <= lat["max_ms"]
         io = per["io"]
         # Nothing can finish n sleeps on `slots` slots faster than n * sleep / slots.
-        assert io["seconds"] >= 0.95 * io["ideal"] > 0
+        assert io["seconds"] >= 0.95 * io["ideal"] > 0, f"{system} io: {io}\n{report}"
     table = proc.stdout
     for label in ("Conveyor (SQLite)", "Conveyor (PostgreSQL)", "Celery", "RQ", "emit, msgs/s", "io wall"):
         assert label in table, report
