@@ -395,7 +395,9 @@ class PostgresStore:
 
     def rescue(self) -> int:
         with self._conn() as conn:
-            return _one(conn.execute(self._q.rescue))
+            rescued = _one(conn.execute(self._q.rescue))
+            conn.execute(self._q.fold_counts)  # its own transaction: keeps count_deltas small
+            return rescued
 
     def leave(self, runner: str) -> None:
         with self._held_lock:
@@ -419,6 +421,7 @@ class PostgresStore:
     # -- reading ---------------------------------------------------------------------------------
     def counts(self) -> list[StoreCounts]:
         with self._conn() as conn, conn.pipeline():
+            conn.execute(self._q.fold_counts)  # a no-op while a runner's rescue() folds
             counted = conn.execute(self._q.counts)
             ruled = conn.execute(self._q.rules)
             rows = counted.fetchall()
@@ -441,9 +444,10 @@ class PostgresStore:
 
     def messages(self, worker: str | None, state: State | None, limit: int) -> list[Message]:
         with self._conn() as conn:
-            rows = conn.execute(
-                self._q.messages, {"worker": worker, "state": state, "limit": limit}
-            ).fetchall()
+            with conn.pipeline(), conn.transaction():
+                conn.execute(self._q.messages_plan)
+                cur = conn.execute(self._q.messages, {"worker": worker, "state": state, "limit": limit})
+            rows = cur.fetchall()
         return [
             Message(
                 id=i,
