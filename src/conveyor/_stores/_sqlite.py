@@ -43,6 +43,7 @@ class SQLiteStore:
         self._busy_timeout = busy_timeout
         self._data_version: object = None
         self._lock = threading.RLock()
+        self._spread: dict[str, int] = {}  # runner -> how many workers its last claim drew from
         self._db = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=busy_timeout, cached_statements=256
         )
@@ -171,12 +172,29 @@ class SQLiteStore:
     def _claim_in(
         self, db: sqlite3.Connection, runner: str, limits: Mapping[str, int | None], limit: int, lease: float
     ) -> list[Any]:
-        params: dict[str, Any] = {"limit": limit, "now": time.time(), "runner": runner, "lease": lease}
+        # Each worker offers at most :per_worker candidates. With one busy worker that is the whole
+        # batch; with many busy workers, reading `limit` candidates from each of them would cost
+        # workers x limit index reads per claim, so each offers about twice its share instead (which
+        # also shares a batch fairly between workers: "loosely in order"). The spread is learned from
+        # the previous claim: how many workers its rows came from.
+        spread = self._spread.get(runner, 1)
+        per_worker = limit if spread <= 1 else min(limit, max(4, -(-2 * limit // spread)))
+        params: dict[str, Any] = {
+            "limit": limit,
+            "per_worker": per_worker,
+            "now": time.time(),
+            "runner": runner,
+            "lease": lease,
+        }
         if all(cap is None for cap in limits.values()):  # no cap to count against: a simpler statement
             params["workers"] = orjson.dumps(list(limits)).decode()
-            return db.execute(self._q.claim_uncapped, params).fetchall()
-        params["limits"] = orjson.dumps(limits).decode()
-        return db.execute(self._q.claim, params).fetchall()
+            rows = db.execute(self._q.claim_uncapped, params).fetchall()
+        else:
+            params["limits"] = orjson.dumps(limits).decode()
+            rows = db.execute(self._q.claim, params).fetchall()
+        if rows:
+            self._spread[runner] = len({row[1] for row in rows})
+        return rows
 
     def settle(self, runner: str, batch: Settlement) -> None:
         if not batch:

@@ -1,5 +1,5 @@
 -- One statement: for each claimable worker, its room (cap minus running, or :limit), its oldest due
--- messages up to that room; then the oldest of all of those, up to :limit.
+-- messages up to that room (and :per_worker); then the oldest of all of those, up to :limit.
 WITH workers (worker, room) AS (
   SELECT j.key,
          CASE WHEN j.value IS NULL THEN :limit
@@ -16,7 +16,7 @@ candidates AS (
   WHERE w.room > 0
     AND m.id IN (SELECT d.id FROM messages AS d
                  WHERE d.worker = w.worker AND d.state = 'queued' AND d.run_at <= :now
-                 ORDER BY d.run_at, d.id LIMIT :limit)
+                 ORDER BY d.run_at, d.id LIMIT :per_worker)
 )
 UPDATE messages
 SET state = 'running', attempt = attempt + 1, runner = :runner, lease_until = :now + :lease, started_at = :now

@@ -1,5 +1,6 @@
 -- claim.sql for workers without a concurrency cap (nothing to count): for each claimable worker of
--- :workers (a JSON list) its oldest due messages by index, then the oldest of all of those, up to :limit.
+-- :workers (a JSON list) its oldest due messages by index (up to :per_worker), then the oldest of all
+-- of those, up to :limit.
 UPDATE messages
 SET state = 'running', attempt = attempt + 1, runner = :runner, lease_until = :now + :lease, started_at = :now
 WHERE id IN (
@@ -8,7 +9,7 @@ WHERE id IN (
   JOIN messages AS d
     ON d.id IN (SELECT x.id FROM messages AS x
                 WHERE x.worker = j.value AND x.state = 'queued' AND x.run_at <= :now
-                ORDER BY x.run_at, x.id LIMIT :limit)
+                ORDER BY x.run_at, x.id LIMIT :per_worker)
   WHERE NOT EXISTS (
     SELECT 1 FROM rules WHERE rules.worker = j.value AND (rules.paused OR rules.blocked IS NOT NULL))
   ORDER BY d.run_at, d.id
