@@ -208,3 +208,22 @@ def test_messages_lists_the_oldest_of_every_worker_in_order(pg_url: str, state: 
     assert [m.id for m in app.messages(state=state, limit=7)] == [i for i, _ in chosen][:7]
     assert [m.id for m in app.messages(worker="b", state=state)] == [i for i, w in chosen if w == "b"]
     app.close()
+
+
+def test_truncate_and_recount_after_messages_inserted_by_hand(pg_url: str) -> None:
+    app = conveyor.App(pg_url)
+    app.worker("a")(lambda event: None)
+    app.emit_many([({"i": i}, "a") for i in range(5)])
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE conveyor.messages")
+        assert reported(app) == direct(pg_url) == {}
+        conn.execute(  # by hand, not through Conveyor's statements: not counted until recount()
+            "INSERT INTO conveyor.messages (worker, event, enqueued_at, run_at)"
+            " SELECT 'a', '{}', 0, 0 FROM generate_series(1, 7)"
+        )
+        assert reported(app) == {}
+        conn.execute("SELECT conveyor.recount()")
+    assert reported(app) == direct(pg_url) == {"a": (7, 0, 0, 0)}
+    assert app.drain(timeout=10) == 7
+    assert reported(app) == direct(pg_url) == {}
+    app.close()

@@ -84,7 +84,33 @@ BEGIN
 END
 $$;
 
--- The messages already there (the table is locked meanwhile: every later change appends its delta).
-LOCK TABLE {schema}.messages IN SHARE MODE;
-INSERT INTO {schema}.counts (worker, state, n)
-SELECT worker, state, count(*) FROM {schema}.messages GROUP BY worker, state;
+-- Count every message again, from the messages table: what the migration does, and the way back after
+-- messages were inserted by hand (not through Conveyor's statements), e.g. SELECT conveyor.recount().
+-- The SHARE lock waits for every transaction writing messages to end and keeps new ones out meanwhile.
+CREATE FUNCTION {schema}.recount() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  LOCK TABLE {schema}.messages IN SHARE MODE;
+  PERFORM pg_advisory_xact_lock(hashtext('conveyor-counts'), hashtext('{schema}'));
+  DELETE FROM {schema}.count_deltas;
+  DELETE FROM {schema}.counts;
+  INSERT INTO {schema}.counts (worker, state, n)
+  SELECT worker, state, count(*) FROM {schema}.messages GROUP BY worker, state;
+END
+$$;
+
+-- TRUNCATE (which fires no DELETE trigger) leaves nothing to count.
+CREATE FUNCTION {schema}.count_truncated() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('conveyor-counts'), hashtext('{schema}'));
+  DELETE FROM {schema}.count_deltas;
+  DELETE FROM {schema}.counts;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER messages_count_truncate AFTER TRUNCATE ON {schema}.messages
+  FOR EACH STATEMENT EXECUTE FUNCTION {schema}.count_truncated();
+
+-- The messages already there.
+SELECT {schema}.recount();
