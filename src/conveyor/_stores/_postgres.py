@@ -504,11 +504,11 @@ class PostgresStore:
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:
         with self._conn() as conn:
-            return conn.execute(self._q.cancel, (message_id,)).rowcount > 0
+            return _one(conn.execute(self._q.cancel, (message_id,))) > 0
 
     def purge(self, worker: str) -> int:
         with self._conn() as conn:
-            return conn.execute(self._q.purge, (worker,)).rowcount
+            return _one(conn.execute(self._q.purge, (worker,)))
 
     def retry_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._conn() as conn:
@@ -516,7 +516,7 @@ class PostgresStore:
 
     def discard_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._conn() as conn:
-            return conn.execute(self._q.discard_dead, {"id": message_id, "worker": worker}).rowcount
+            return _one(conn.execute(self._q.discard_dead, {"id": message_id, "worker": worker}))
 
     def wakeups(self) -> PostgresWakeups:
         return PostgresWakeups(self.conninfo, self._q.listen, self._connect_timeout)

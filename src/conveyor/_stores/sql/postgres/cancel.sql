@@ -1,1 +1,8 @@
-DELETE FROM {schema}.messages WHERE id = %s AND state = 'queued'
+-- Counted in the same statement (count_deltas: see migrations/0002_counts.sql).
+WITH r AS (
+  DELETE FROM {schema}.messages WHERE id = %s AND state = 'queued'
+  RETURNING worker, state
+), counted AS (
+  INSERT INTO {schema}.count_deltas (worker, state, n) SELECT worker, state, -count(*) FROM r GROUP BY worker, state
+)
+SELECT count(*)::integer FROM r

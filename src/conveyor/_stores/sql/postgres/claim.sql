@@ -4,7 +4,8 @@
 -- oldest due messages up to that room, walking messages_ready and skipping rows other claimers hold
 -- (SKIP LOCKED, rechecked on their newest version); then the oldest of all those, up to :limit. The
 -- plan does not depend on the parameters (rows by primary key from an array), so it is planned once per
--- connection (a generic plan, see runner_transaction.sql).
+-- connection (a generic plan, see runner_transaction.sql). The claimed messages are counted in the same
+-- statement (count_deltas: see migrations/0002_counts.sql).
 WITH workers AS MATERIALIZED (
   SELECT w.worker,
          CASE WHEN w.cap IS NULL THEN %(limit)s
@@ -28,10 +29,19 @@ picked AS (
   ) AS d
   ORDER BY d.run_at, d.id
   LIMIT %(limit)s
+),
+r AS (
+  UPDATE {schema}.messages AS m
+  SET state = 'running', attempt = m.attempt + 1, runner = %(runner)s,
+      lease_until = date_part('epoch', now()) + %(lease)s, started_at = date_part('epoch', now())
+  WHERE m.id = ANY(ARRAY(SELECT id FROM picked))
+  RETURNING m.id, m.worker, m.event, m.enqueued_at, m.run_at, m.attempt, m.parent_id, m.root_id, m.key,
+            m.last_error, m.chain, m.started_at
+), counted AS (
+  INSERT INTO {schema}.count_deltas (worker, state, n)
+  SELECT g.worker, v.state, v.n
+  FROM (SELECT worker, count(*) AS k FROM r GROUP BY worker) AS g
+  CROSS JOIN LATERAL (VALUES ('queued', -g.k), ('running', g.k)) AS v (state, n)
 )
-UPDATE {schema}.messages AS m
-SET state = 'running', attempt = m.attempt + 1, runner = %(runner)s,
-    lease_until = date_part('epoch', now()) + %(lease)s, started_at = date_part('epoch', now())
-WHERE m.id = ANY(ARRAY(SELECT id FROM picked))
-RETURNING m.id, m.worker, m.event, m.enqueued_at, m.run_at, m.attempt, m.parent_id, m.root_id, m.key,
-          m.last_error, m.chain, m.started_at
+SELECT id, worker, event, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, chain, started_at
+FROM r

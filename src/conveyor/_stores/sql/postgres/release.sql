@@ -1,3 +1,13 @@
-UPDATE {schema}.messages
-SET state = 'queued', attempt = greatest(attempt - 1, 0), runner = NULL, lease_until = NULL
-WHERE id = ANY(%(ids)s::bigint[]) AND state = 'running' AND runner = %(runner)s
+-- Counted in the same statement (count_deltas: see migrations/0002_counts.sql).
+WITH r AS (
+  UPDATE {schema}.messages AS m
+  SET state = 'queued', attempt = greatest(attempt - 1, 0), runner = NULL, lease_until = NULL
+  WHERE id = ANY(%(ids)s::bigint[]) AND state = 'running' AND runner = %(runner)s
+  RETURNING m.worker
+), counted AS (
+  INSERT INTO {schema}.count_deltas (worker, state, n)
+  SELECT g.worker, v.state, v.n
+  FROM (SELECT worker, count(*) AS k FROM r GROUP BY worker) AS g
+  CROSS JOIN LATERAL (VALUES ('running', -g.k), ('queued', g.k)) AS v (state, n)
+)
+SELECT count(*)::integer FROM r

@@ -6,6 +6,11 @@ WITH r AS (
                    || attempt || ' (the runner died or stalled)'
   WHERE state = 'running' AND lease_until < date_part('epoch', now())
   RETURNING worker
+), counted AS (
+  INSERT INTO {schema}.count_deltas (worker, state, n)
+  SELECT g.worker, v.state, v.n
+  FROM (SELECT worker, count(*) AS k FROM r GROUP BY worker) AS g
+  CROSS JOIN LATERAL (VALUES ('running', -g.k), ('queued', g.k)) AS v (state, n)
 )
 SELECT coalesce(sum(g.n), 0)::integer
 FROM (SELECT worker, count(*) AS n, pg_notify('{channel}', worker) FROM r GROUP BY worker) AS g

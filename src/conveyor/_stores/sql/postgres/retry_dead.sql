@@ -13,6 +13,11 @@ WITH r AS (
                            AND (%(id)s::bigint IS NULL OR d.id = %(id)s::bigint)
                            AND (%(worker)s::text IS NULL OR d.worker = %(worker)s::text))))
   RETURNING m.worker
+), counted AS (
+  INSERT INTO {schema}.count_deltas (worker, state, n)
+  SELECT g.worker, v.state, v.n
+  FROM (SELECT worker, count(*) AS k FROM r GROUP BY worker) AS g
+  CROSS JOIN LATERAL (VALUES ('dead', -g.k), ('queued', g.k)) AS v (state, n)
 )
 SELECT coalesce(sum(g.n), 0)::integer
 FROM (SELECT worker, count(*) AS n, pg_notify('{channel}', worker) FROM r GROUP BY worker) AS g

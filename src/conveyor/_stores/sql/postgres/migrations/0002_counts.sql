@@ -6,12 +6,16 @@
 -- states APPENDS its net change, aggregated per (worker, state), to count_deltas: one row per worker and
 -- state touched, whatever the number of messages; no row is ever updated, so no lock is shared between
 -- transactions.
--- * Emits (enqueue.sql, enqueue_keyed.sql, enqueue_many.sql) append their delta in the same statement, as
---   a data-modifying CTE: an AFTER INSERT trigger with a transition table cost a quarter of the emit rate
---   (pgbench, single-row autocommitted inserts: 6,900-7,500 -> 4,700-5,200 per second), the CTE next to
---   nothing. An INSERT into messages by any other statement must do the same.
--- * Deletes and updates (claims, settles, rescues, cancel, purge, dead letters) are counted by
---   statement-level AFTER triggers with transition tables (those statements are batched and rarer).
+--
+-- Every statement of the store that inserts, deletes or moves messages (enqueue*.sql, claim.sql,
+-- complete.sql, retry.sql, incomplete.sql, bury.sql, release.sql, rescue.sql, cancel.sql, purge.sql,
+-- retry_dead.sql, discard_dead.sql) appends its delta itself, in the same statement, as a data-modifying
+-- CTE over its RETURNING rows. Statement-level AFTER triggers with transition tables would do it for any
+-- statement, but cost a quarter of the single-emit rate (pgbench, single-row autocommitted inserts:
+-- 6,700-7,500/s without, 4,700-5,200/s with an AFTER INSERT trigger; the CTE: within the noise) and
+-- 30-300 us on a claim or settle of one message (bench.pg_store --only claim). A statement written by
+-- hand that changes messages is not counted: run SELECT {schema}.recount() after it. TRUNCATE resets the counts (trigger below).
+--
 -- fold_counts() (called by rescue(), which every runner calls every few seconds, and by counts()) moves
 -- the deltas into counts, one folder at a time. The true count of a (worker, state) is its counts row plus
 -- its remaining deltas: both are read in one snapshot, and a fold commits its delete and its update
@@ -31,36 +35,6 @@ CREATE TABLE {schema}.count_deltas (
 ALTER TABLE {schema}.count_deltas SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
                                        autovacuum_vacuum_insert_scale_factor = 0,
                                        autovacuum_vacuum_insert_threshold = 1000);
-
-CREATE FUNCTION {schema}.count_deleted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO {schema}.count_deltas (worker, state, n)
-  SELECT worker, state, -count(*) FROM old_rows GROUP BY worker, state;
-  RETURN NULL;
-END
-$$;
-
--- An update that changes no state (a heartbeat renewing leases) nets to zero and appends nothing.
-CREATE FUNCTION {schema}.count_updated() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO {schema}.count_deltas (worker, state, n)
-  SELECT worker, state, sum(n)
-  FROM (SELECT worker, state, count(*) AS n FROM new_rows GROUP BY worker, state
-        UNION ALL
-        SELECT worker, state, -count(*) FROM old_rows GROUP BY worker, state) AS d
-  GROUP BY worker, state
-  HAVING sum(n) <> 0;
-  RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER messages_count_delete AFTER DELETE ON {schema}.messages
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {schema}.count_deleted();
-CREATE TRIGGER messages_count_update AFTER UPDATE ON {schema}.messages
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION {schema}.count_updated();
 
 -- Fold the deltas into counts, unless another session is folding right now (it takes them all: this one
 -- has nothing to add). Returns the number of delta rows folded. Only a folder writes counts, so counts
