@@ -10,6 +10,10 @@
   transaction: a rollback leaves no message, a commit makes it visible and wakes the runners.
 - The clock is the server's: ``now()`` in SQL, times returned as seconds since the epoch.
 - ``?schema=name`` in the URL (default ``conveyor``) keeps several apps apart in one database.
+- ``status()`` reads counts, not messages: every statement that adds, deletes or moves messages appends
+  its net change per (worker, state) to ``count_deltas`` (rows only ever inserted: no lock shared between
+  emitters), and ``fold_counts`` moves them into ``counts`` at every ``rescue()`` and ``counts()`` (see
+  migrations/0002_counts.sql).
 """
 
 from __future__ import annotations
