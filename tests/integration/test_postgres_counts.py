@@ -182,7 +182,9 @@ def test_the_migration_counts_messages_already_there(pg_url: str) -> None:
         )
     url = f"{pg_url}?schema={schema}"
     app = conveyor.App(url)
-    assert app.store.schema_version() == len(migrations("postgres"))
+    store = app.store
+    assert isinstance(store, PostgresStore)
+    assert store.schema_version() == len(migrations("postgres"))
     counted = reported(app)
     assert counted == direct(pg_url, schema)
     assert sum(sum(v) for v in counted.values()) == 1000
