@@ -141,6 +141,7 @@ def _fill(url: str, schema: str, total: int) -> None:
             (total,),
         )
         conn.execute(f"VACUUM ANALYZE {schema}.messages")
+        conn.execute(f"SELECT {schema}.recount()")  # rows written by hand: rebuild the status counts
 
 
 def _turn(store: PostgresStore, batch: int) -> tuple[float, float]:
