@@ -37,6 +37,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .._message import Message, State, Trace, UnknownWorker, to_datetime
 from ._base import Claimed, NewMessage, Settlement, StoreCounts
+from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite import RUNNER_TTL, StoreVersionError, _kept_traces
 
@@ -108,6 +109,7 @@ class PostgresStore:
 
     def __init__(self, url: str, *, connect_timeout: float = 10.0) -> None:
         self.url = url
+        self._spread = ClaimSpread()
         self.conninfo, self.schema, pool_size = parse_url(url)
         self._q = _Queries(self.schema)
         self.channel = self._q.channel
@@ -295,6 +297,7 @@ class PostgresStore:
             "workers": list(limits),
             "caps": [limits[w] for w in limits],
             "limit": limit,
+            "per_worker": self._spread.per_worker(runner, limit),
             "runner": runner,
             "lease": float(lease),
         }
@@ -303,6 +306,7 @@ class PostgresStore:
                 conn.execute(self._q.runner_transaction)
                 cur = conn.execute(self._q.claim, params, prepare=True)
             rows = cur.fetchall()
+        self._spread.observe(runner, (row[1] for row in rows))
         rows.sort(key=_run_order)
         with self._held_lock:
             self._held.setdefault(runner, set()).update(row[0] for row in rows)

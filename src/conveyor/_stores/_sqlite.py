@@ -15,6 +15,7 @@ import orjson
 
 from .._message import Message, State, Trace, UnknownWorker, to_datetime
 from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups
+from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 
 __all__ = ["SQLiteStore", "StoreVersionError"]
@@ -43,7 +44,7 @@ class SQLiteStore:
         self._busy_timeout = busy_timeout
         self._data_version: object = None
         self._lock = threading.RLock()
-        self._spread: dict[str, int] = {}  # runner -> how many workers its last claim drew from
+        self._spread = ClaimSpread()
         self._db = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=busy_timeout, cached_statements=256
         )
@@ -172,16 +173,9 @@ class SQLiteStore:
     def _claim_in(
         self, db: sqlite3.Connection, runner: str, limits: Mapping[str, int | None], limit: int, lease: float
     ) -> list[Any]:
-        # Each worker offers at most :per_worker candidates. With one busy worker that is the whole
-        # batch; with many busy workers, reading `limit` candidates from each of them would cost
-        # workers x limit index reads per claim, so each offers about twice its share instead (which
-        # also shares a batch fairly between workers: "loosely in order"). The spread is learned from
-        # the previous claim: how many workers its rows came from.
-        spread = self._spread.get(runner, 1)
-        per_worker = limit if spread <= 1 else min(limit, max(4, -(-2 * limit // spread)))
         params: dict[str, Any] = {
             "limit": limit,
-            "per_worker": per_worker,
+            "per_worker": self._spread.per_worker(runner, limit),
             "now": time.time(),
             "runner": runner,
             "lease": lease,
@@ -192,8 +186,7 @@ class SQLiteStore:
         else:
             params["limits"] = orjson.dumps(limits).decode()
             rows = db.execute(self._q.claim, params).fetchall()
-        if rows:
-            self._spread[runner] = len({row[1] for row in rows})
+        self._spread.observe(runner, (row[1] for row in rows))
         return rows
 
     def settle(self, runner: str, batch: Settlement) -> None:

@@ -1,7 +1,7 @@
 -- One statement. For each claimable worker (named, not paused, not blocked) its room: :limit, or for a
 -- capped worker its cap minus what runs now on every host (capped_room serializes claims of that worker
 -- across hosts, in worker-name order so two claimers never wait on each other). Then per worker its
--- oldest due messages up to that room, walking messages_ready and skipping rows other claimers hold
+-- oldest due messages up to that room (and :per_worker, see _spread.py), walking messages_ready and skipping rows other claimers hold
 -- (SKIP LOCKED, rechecked on their newest version); then the oldest of all those, up to :limit. The
 -- plan does not depend on the parameters (rows by primary key from an array), so it is planned once per
 -- connection (a generic plan, see runner_transaction.sql). The claimed messages are counted in the same
@@ -24,7 +24,7 @@ picked AS (
     SELECT q.id, q.run_at FROM {schema}.messages AS q
     WHERE q.worker = w.worker AND q.state = 'queued' AND q.run_at <= date_part('epoch', now())
     ORDER BY q.run_at, q.id
-    LIMIT greatest(w.room, 0)
+    LIMIT greatest(least(w.room, %(per_worker)s), 0)
     FOR UPDATE SKIP LOCKED
   ) AS d
   ORDER BY d.run_at, d.id
