@@ -35,7 +35,8 @@ from psycopg import pq
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .._message import Message, State, Trace, UnknownWorker, to_datetime
+from .._message import Message, State, Trace, UnknownWorker
+from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
@@ -441,10 +442,7 @@ class PostgresStore:
     def unknown(self, defined: Sequence[str]) -> list[UnknownWorker]:
         with self._conn() as conn:
             rows = conn.execute(self._q.unknown, {"defined": list(defined)}).fetchall()
-        return [
-            UnknownWorker(w, n, to_datetime(first), to_datetime(last), orjson.loads(sample))
-            for w, n, first, last, sample in rows
-        ]
+        return _rows.unknown(rows)
 
     def live_workers(self) -> set[str]:
         with self._conn() as conn:
@@ -456,58 +454,12 @@ class PostgresStore:
                 conn.execute(self._q.messages_plan)
                 cur = conn.execute(self._q.messages, {"worker": worker, "state": state, "limit": limit})
             rows = cur.fetchall()
-        return [
-            Message(
-                id=i,
-                worker=w,
-                event=orjson.loads(event),
-                state=s,
-                enqueued_at=to_datetime(enq),
-                run_at=to_datetime(run_at),
-                attempt=attempt,
-                parent_id=parent,
-                root_id=root,
-                key=key,
-                last_error=error,
-            )
-            for i, w, event, s, enq, run_at, attempt, parent, root, key, error in rows
-        ]
+        return _rows.messages(rows)
 
     def traces(self, worker: str) -> list[Trace]:
         with self._conn() as conn:
             rows = conn.execute(self._q.traces, (worker,)).fetchall()
-        return [
-            Trace(
-                message_id=mid,
-                worker=w,
-                event=orjson.loads(event),
-                outcome=outcome,
-                result=None if result is None else orjson.loads(result),
-                error=error,
-                traceback=tb,
-                logs=orjson.loads(logs),
-                emitted=orjson.loads(emitted),
-                attempt=attempt,
-                enqueued_at=to_datetime(enq),
-                started_at=to_datetime(started),
-                finished_at=to_datetime(finished),
-            )
-            for (
-                mid,
-                w,
-                event,
-                outcome,
-                result,
-                error,
-                tb,
-                logs,
-                emitted,
-                attempt,
-                enq,
-                started,
-                finished,
-            ) in rows
-        ]
+        return _rows.traces(rows)
 
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:

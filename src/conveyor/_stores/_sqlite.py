@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from .._message import Message, State, Trace, UnknownWorker, to_datetime
+from .._message import Message, State, Trace, UnknownWorker
+from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
@@ -291,11 +292,10 @@ class SQLiteStore:
 
     def unknown(self, defined: Sequence[str]) -> list[UnknownWorker]:
         with self._lock:
-            rows = self._db.execute(self._q.unknown, {"defined": orjson.dumps(list(defined)).decode()})
-            return [
-                UnknownWorker(w, n, to_datetime(first), to_datetime(last), orjson.loads(sample))
-                for w, n, first, last, sample in rows
-            ]
+            rows = self._db.execute(
+                self._q.unknown, {"defined": orjson.dumps(list(defined)).decode()}
+            ).fetchall()
+        return _rows.unknown(rows)
 
     def live_workers(self) -> set[str]:
         with self._lock:
@@ -308,58 +308,12 @@ class SQLiteStore:
             rows = self._db.execute(
                 self._q.messages, {"worker": worker, "state": state, "now": now, "limit": limit}
             ).fetchall()
-        return [
-            Message(
-                id=i,
-                worker=w,
-                event=orjson.loads(event),
-                state=("scheduled" if s == "queued" and run_at > now else s),
-                enqueued_at=to_datetime(enq),
-                run_at=to_datetime(run_at),
-                attempt=attempt,
-                parent_id=parent,
-                root_id=root,
-                key=key,
-                last_error=error,
-            )
-            for i, w, event, s, enq, run_at, attempt, parent, root, key, error in rows
-        ]
+        return _rows.messages(rows, now)
 
     def traces(self, worker: str) -> list[Trace]:
         with self._lock:
             rows = self._db.execute(self._q.traces, (worker,)).fetchall()
-        return [
-            Trace(
-                message_id=mid,
-                worker=w,
-                event=orjson.loads(event),
-                outcome=outcome,
-                result=None if result is None else orjson.loads(result),
-                error=error,
-                traceback=tb,
-                logs=orjson.loads(logs),
-                emitted=orjson.loads(emitted),
-                attempt=attempt,
-                enqueued_at=to_datetime(enq),
-                started_at=to_datetime(started),
-                finished_at=to_datetime(finished),
-            )
-            for (
-                mid,
-                w,
-                event,
-                outcome,
-                result,
-                error,
-                tb,
-                logs,
-                emitted,
-                attempt,
-                enq,
-                started,
-                finished,
-            ) in rows
-        ]
+        return _rows.traces(rows)
 
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:
