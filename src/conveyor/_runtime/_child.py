@@ -42,21 +42,34 @@ def run_forked(app: Any, spec: dict[str, Any]) -> NoReturn:
         signal.signal(sig, signal.SIG_DFL)
     os.setpgid(0, 0)
     _die_with_parent(int(spec["parent"]))
-    code = 1
     try:
         app.use_store(spec["store"])  # a connection of this process's own
         from ._runner import Runner
-        from ._serve import serve_runner
 
         runner = Runner(app.registry, app.store, app.emitter, _options(app, spec))
+    except BaseException:
+        traceback.print_exc()
+        _exit(1)
+    _serve_and_exit(runner, spec)
+
+
+def _serve_and_exit(runner: Any, spec: dict[str, Any]) -> NoReturn:
+    code = 1
+    try:
+        from ._serve import serve_runner
+
         code = serve_runner(runner, float(spec["grace"]))
     except BaseException:
         traceback.print_exc()
-    finally:
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    _exit(code)
+
+
+def _exit(code: int) -> NoReturn:
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit: a sync handler that will not return holds a thread, which must not keep us alive.
+    os._exit(code)
 
 
 def _options(app: Any, spec: dict[str, Any]) -> RunnerOptions:
@@ -95,19 +108,7 @@ def main() -> None:
         sys.stderr.flush()
         os._exit(EXIT_CONFIG)
 
-    from ._serve import serve_runner
-
-    code = 1
-    try:
-        code = serve_runner(runner, float(spec["grace"]))
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # os._exit: a sync handler that will not return holds a thread, which must not keep us alive.
-        os._exit(code)
+    _serve_and_exit(runner, spec)
 
 
 if __name__ == "__main__":
