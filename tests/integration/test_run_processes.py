@@ -97,6 +97,8 @@ def test_kill_9_runner_is_restarted_and_its_message_reclaimed_after_the_lease(
     wait_for(lambda: cluster.lines("slow-end"), 10, "the message to be run again and finish")
     (start1, start2) = cluster.lines("slow-start")
     assert int(start1[1]) == pid and int(start2[1]) != pid
+    # "slow-end" is printed before the handler returns; its outcome is stored just after.
+    wait_for(lambda: cluster.app.traces("slow"), 10, "the second run to be settled")
     (trace,) = cluster.app.traces("slow")
     assert (trace.message_id, trace.outcome, trace.attempt) == (mid, "ok", 2)
     assert cluster.stop() == 0
