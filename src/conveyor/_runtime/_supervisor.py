@@ -438,6 +438,11 @@ def run_app(
     slots = concurrency or DEFAULT_SLOTS
     url = app.url
     in_memory = url.rstrip("/").endswith(":memory:")
+    was_open = app._store is not None  # opened (and migrated) here already
+    if not in_memory:
+        # Runners open stores of their own. Closing this one first also stops its threads (a
+        # PostgreSQL pool's workers), which would otherwise rule out forking the runners.
+        app.close()
     fork = not in_memory and _can_fork()
     ref = app_ref(app) if not fork else (app_ref(app) or "<forked>")
     if in_memory or ref is None:
@@ -464,13 +469,10 @@ def run_app(
         with _in_process_stop() as register:
             serve_runner(runner, grace, on_ready=register)
         return
-    if fork:
-        # Nothing of SQLite may cross a fork: close this process's connection (it reopens on use),
-        # migrate on a connection of its own, and fork from a process that holds none.
-        app.close()
+    if not was_open:
+        # Migrate once, before the runners race to; then fork from a process that holds no
+        # connection (nothing of SQLite or a pool may cross a fork).
         open_store(url).close()
-    else:
-        app.store  # noqa: B018 - open and migrate the store once, before runners race to
     Supervisor(
         SupervisorOptions(
             ref=ref,

@@ -1,0 +1,53 @@
+"""SQLite writers queue on a kernel lock of ``<db>-writer`` before taking SQLite's write lock, so the
+next writer wakes the moment the lock is free instead of sleeping in SQLite's busy handler."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from pathlib import Path
+
+import conveyor
+
+
+def test_writers_wait_on_the_gate_and_go_as_soon_as_it_opens(tmp_path: Path) -> None:
+    path = tmp_path / "q.db"
+    app = conveyor.App(f"sqlite:///{path}")
+    app.worker("w")(lambda event: None)
+    app.emit({"i": 0}, "w")
+    gate = path.with_name("q.db-writer")
+    assert gate.exists()
+    reader = conveyor.App(f"sqlite:///{path}")
+    reader.status()  # opened (and its migration check written) before the gate is taken
+    fd = os.open(gate, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another writer holds the gate
+    done = threading.Event()
+    ids: list[int] = []
+
+    def emit() -> None:
+        ids.append(app.emit({"i": 1}, "w"))
+        done.set()
+
+    thread = threading.Thread(target=emit)
+    thread.start()
+    try:
+        assert not done.wait(0.3), "the emit did not wait for the writer holding the gate"
+        assert len(reader.messages("w")) == 1  # another connection reads meanwhile
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    assert done.wait(5), "the emit did not go once the gate opened"
+    thread.join()
+    assert [m.id for m in app.messages("w")][-1] == ids[0]
+    reader.close()
+    app.close()
+
+
+def test_an_in_memory_store_has_no_gate_file(tmp_path: Path) -> None:
+    app = conveyor.App("sqlite:///:memory:")
+    app.worker("w")(lambda event: None)
+    app.emit({}, "w")
+    assert app.drain() == 1
+    assert list(tmp_path.iterdir()) == []
+    app.close()
