@@ -254,7 +254,8 @@ def _serve(app: conveyor.App, poll: float) -> tuple[Runner, Callable[[], None], 
     def main() -> None:
         loop.run_until_complete(runner.serve(stop, grace=5))
         left = asyncio.all_tasks(loop)  # helpers the runner cancelled: let them finish cancelling
-        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        if left:
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
         loop.close()
 
     thread = threading.Thread(target=main, name="pg-test-runner")

@@ -25,7 +25,7 @@ import queue
 import re
 import select
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -38,6 +38,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts
+from ._hints import HintWaiter
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite import RUNNER_TTL, StoreVersionError, _kept_traces
@@ -51,9 +52,78 @@ _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,49}")
 _CONVEYOR_PARAMS = ("schema", "pool_size")
 LANE_SIZE = 8
 """Dedicated autocommit connections kept for the emit hot path (beyond them, emits use the pool)."""
+RUNNER_LANE_SIZE = 2
+"""Dedicated connections for runner bookkeeping (a runner process claims and settles from one thread)."""
+RUNNER_SESSION = (
+    # Runner bookkeeping (claims, acks) does not wait for the WAL flush at commit: a crash of the server
+    # can take back the last few, which at-least-once delivery already covers (the message runs again).
+    # Emits never run on these connections: an acknowledged emit is durable.
+    "SET synchronous_commit = off",
+    # The claim's plan does not depend on its parameters: plan it once per connection.
+    "SET plan_cache_mode = force_generic_plan",
+)
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 _IDLE = pq.TransactionStatus.IDLE
+Pair = tuple[Conn, "psycopg.Cursor[tuple[Any, ...]]"]
+
+
+class _Lane:
+    """A few dedicated autocommit connections, each with its cursor, handed out without the pool's
+    bookkeeping (one statement is one round trip). ``get`` returns None when all ``size`` are busy, and
+    the caller uses the pool. A connection the server dropped is never handed out."""
+
+    def __init__(self, connect: Callable[[], Conn], size: int, session: Sequence[str] = ()) -> None:
+        self._connect = connect
+        self._size = size
+        self._session = session
+        self._idle: queue.SimpleQueue[Pair] = queue.SimpleQueue()
+        self._count = 0
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def get(self) -> Pair | None:
+        while True:
+            try:
+                pair = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if not _broken(pair[0]):
+                return pair
+            self.drop(pair[0])
+        with self._lock:
+            if self._count >= self._size:
+                return None
+            self._count += 1
+        try:
+            conn = self._connect()
+            for statement in self._session:
+                conn.execute(statement)
+        except BaseException:
+            with self._lock:
+                self._count -= 1
+            raise
+        return conn, conn.cursor()
+
+    def put(self, pair: Pair) -> None:
+        if self.closed or pair[0].pgconn.transaction_status != _IDLE:
+            self.drop(pair[0])
+        else:
+            self._idle.put(pair)
+
+    def drop(self, conn: Conn) -> None:
+        with self._lock:
+            self._count -= 1
+        conn.close()
+
+    def close(self) -> None:
+        self.closed = True
+        while True:
+            try:
+                conn, _ = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            conn.close()
 
 
 def parse_url(url: str) -> tuple[str, str, int]:
@@ -127,13 +197,11 @@ class PostgresStore:
             open=False,
         )
         self._pool.open(wait=False)
-        self._lane: queue.SimpleQueue[tuple[Conn, psycopg.Cursor[tuple[Any, ...]]]] = queue.SimpleQueue()
-        self._lane_count = 0
-        self._lane_lock = threading.Lock()
+        self._lane = _Lane(self._connect, LANE_SIZE)
+        self._runner_lane = _Lane(self._connect, RUNNER_LANE_SIZE, RUNNER_SESSION)
         self._held: dict[str, set[int]] = {}
         """Per runner, the ids its claims returned and it has not settled: heartbeats renew only those."""
         self._held_lock = threading.Lock()
-        self._closed = False
 
     # -- connections -----------------------------------------------------------------------------
     def _connect(self) -> Conn:
@@ -162,40 +230,6 @@ class PostgresStore:
             yield conn
         finally:
             self._pool.putconn(conn)
-
-    def _lane_get(self) -> tuple[Conn, psycopg.Cursor[tuple[Any, ...]]] | None:
-        """A dedicated connection and cursor for one emit: no pool bookkeeping on the hot path. None when
-        all ``LANE_SIZE`` of them are busy (many threads emitting at once): then the pool serves."""
-        while True:
-            try:
-                pair = self._lane.get_nowait()
-            except queue.Empty:
-                break
-            if not _broken(pair[0]):
-                return pair
-            self._lane_drop(pair[0])
-        with self._lane_lock:
-            if self._lane_count >= LANE_SIZE:
-                return None
-            self._lane_count += 1
-        try:
-            conn = self._connect()
-        except BaseException:
-            with self._lane_lock:
-                self._lane_count -= 1
-            raise
-        return conn, conn.cursor()
-
-    def _lane_put(self, pair: tuple[Conn, psycopg.Cursor[tuple[Any, ...]]]) -> None:
-        if self._closed or pair[0].pgconn.transaction_status != _IDLE:
-            self._lane_drop(pair[0])
-        else:
-            self._lane.put(pair)
-
-    def _lane_drop(self, conn: Conn) -> None:
-        with self._lane_lock:
-            self._lane_count -= 1
-        conn.close()
 
     # -- schema ----------------------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -226,7 +260,7 @@ class PostgresStore:
         if len(messages) == 1 and messages[0].key is None:
             m = messages[0]  # the hot path: one prepared, autocommitted statement on a dedicated connection
             params = (m.worker, m.event.decode(), m.delay, m.parent_id, m.root_id, m.chain, m.looped)
-            pair = self._lane_get()
+            pair = self._lane.get()
             if pair is None:
                 with self._conn() as pooled:
                     return [_one(pooled.execute(self._q.enqueue, params, prepare=True))]
@@ -235,9 +269,9 @@ class PostgresStore:
                 cur.execute(self._q.enqueue, params, prepare=True)
                 row = cur.fetchone()
             except BaseException:
-                self._lane_drop(pair[0])
+                self._lane.drop(pair[0])
                 raise
-            self._lane_put(pair)
+            self._lane.put(pair)
             assert row is not None
             return [row[0]]
         if not messages:
@@ -302,9 +336,12 @@ class PostgresStore:
             "runner": runner,
             "lease": float(lease),
         }
-        with self._conn() as conn:
-            with conn.pipeline(), conn.transaction():
-                conn.execute(self._q.runner_transaction)
+        with self._runner_conn() as (conn, pooled):
+            if pooled:
+                with conn.pipeline(), conn.transaction():
+                    conn.execute(self._q.runner_transaction)
+                    cur = conn.execute(self._q.claim, params, prepare=True)
+            else:  # one statement, one round trip; the session has the runner settings
                 cur = conn.execute(self._q.claim, params, prepare=True)
             rows = cur.fetchall()
         self._spread.observe(runner, (row[1] for row in rows))
@@ -316,72 +353,16 @@ class PostgresStore:
     def settle(self, runner: str, batch: Settlement) -> None:
         if not batch:
             return
-        q = self._q
-        with self._conn() as conn, conn.pipeline(), conn.transaction():
-            cur = conn.cursor()
-            cur.execute(q.runner_transaction)
-            if batch.complete:
-                cur.execute(q.complete, {"ids": batch.complete})
-            if batch.retry:
-                cur.execute(
-                    q.retry,
-                    {
-                        "ids": [i for i, _, _ in batch.retry],
-                        "delays": [float(d) for _, d, _ in batch.retry],
-                        "errors": [e for _, _, e in batch.retry],
-                        "runner": runner,
-                    },
-                )
-            if batch.incomplete:
-                cur.execute(
-                    q.incomplete,
-                    {
-                        "ids": [i for i, _ in batch.incomplete],
-                        "delays": [float(d) for _, d in batch.incomplete],
-                        "runner": runner,
-                    },
-                )
-            if batch.bury:
-                cur.execute(
-                    q.bury,
-                    {
-                        "ids": [i for i, _, _ in batch.bury],
-                        "attempts": [a for _, a, _ in batch.bury],
-                        "errors": [e for _, _, e in batch.bury],
-                        "runner": runner,
-                    },
-                )
-            if batch.release:
-                cur.execute(q.release, {"ids": batch.release, "runner": runner})
-            if (
-                batch.release
-                or any(d <= 0 for _, d, _ in batch.retry)
-                or any(d <= 0 for _, d in batch.incomplete)
-            ):
-                cur.execute(q.notify, ("",))  # due again now: let idle runners on other hosts look
-            if batch.traces:
-                kept = _kept_traces(batch)
-                if kept:
-                    cur.execute(
-                        q.insert_trace,
-                        {
-                            "message_ids": [t.message_id for t in kept],
-                            "workers": [t.worker for t in kept],
-                            "outcomes": [t.outcome for t in kept],
-                            "events": [t.event for t in kept],
-                            "results": [t.result for t in kept],
-                            "errors": [t.error for t in kept],
-                            "tracebacks": [t.traceback for t in kept],
-                            "logs": [orjson.dumps(t.logs).decode() for t in kept],
-                            "emitted": [orjson.dumps(t.emitted).decode() for t in kept],
-                            "attempts": [t.attempt for t in kept],
-                            "enqueued": [t.enqueued_at for t in kept],
-                            "started": [t.started_at for t in kept],
-                            "finished": [t.finished_at for t in kept],
-                        },
-                    )
-                keep = {t.worker: t.keep for t in batch.traces}
-                cur.execute(q.prune_traces, {"workers": list(keep), "keeps": list(keep.values())})
+        with self._runner_conn() as (conn, pooled):
+            only_acks = not (batch.retry or batch.incomplete or batch.bury or batch.release or batch.traces)
+            if only_acks and not pooled:  # the common case: one statement, one round trip
+                conn.execute(self._q.complete, {"ids": batch.complete}, prepare=True)
+            else:
+                with conn.pipeline(), conn.transaction():
+                    cur = conn.cursor()
+                    if pooled:
+                        cur.execute(self._q.runner_transaction)
+                    self._settle_in(cur, runner, batch)
         with self._held_lock:
             held = self._held.get(runner)
             if held:
@@ -389,6 +370,88 @@ class PostgresStore:
                 held.difference_update(i for i, *_ in batch.retry)
                 held.difference_update(i for i, _ in batch.incomplete)
                 held.difference_update(i for i, *_ in batch.bury)
+
+    @contextlib.contextmanager
+    def _runner_conn(self) -> Iterator[tuple[Conn, bool]]:
+        """A connection for runner bookkeeping, and whether it came from the pool: a runner-lane
+        connection has the runner settings for its session (``RUNNER_SESSION``); a pooled one needs them
+        per transaction (runner_transaction.sql)."""
+        pair = self._runner_lane.get()
+        if pair is None:
+            with self._conn() as conn:
+                yield conn, True
+            return
+        try:
+            yield pair[0], False
+        except BaseException:
+            self._runner_lane.drop(pair[0])
+            raise
+        self._runner_lane.put(pair)
+
+    def _settle_in(self, cur: psycopg.Cursor[tuple[Any, ...]], runner: str, batch: Settlement) -> None:
+        q = self._q
+        if batch.complete:
+            cur.execute(q.complete, {"ids": batch.complete})
+        if batch.retry:
+            cur.execute(
+                q.retry,
+                {
+                    "ids": [i for i, _, _ in batch.retry],
+                    "delays": [float(d) for _, d, _ in batch.retry],
+                    "errors": [e for _, _, e in batch.retry],
+                    "runner": runner,
+                },
+            )
+        if batch.incomplete:
+            cur.execute(
+                q.incomplete,
+                {
+                    "ids": [i for i, _ in batch.incomplete],
+                    "delays": [float(d) for _, d in batch.incomplete],
+                    "runner": runner,
+                },
+            )
+        if batch.bury:
+            cur.execute(
+                q.bury,
+                {
+                    "ids": [i for i, _, _ in batch.bury],
+                    "attempts": [a for _, a, _ in batch.bury],
+                    "errors": [e for _, _, e in batch.bury],
+                    "runner": runner,
+                },
+            )
+        if batch.release:
+            cur.execute(q.release, {"ids": batch.release, "runner": runner})
+        if (
+            batch.release
+            or any(d <= 0 for _, d, _ in batch.retry)
+            or any(d <= 0 for _, d in batch.incomplete)
+        ):
+            cur.execute(q.notify, ("",))  # due again now: let idle runners on other hosts look
+        if batch.traces:
+            kept = _kept_traces(batch)
+            if kept:
+                cur.execute(
+                    q.insert_trace,
+                    {
+                        "message_ids": [t.message_id for t in kept],
+                        "workers": [t.worker for t in kept],
+                        "outcomes": [t.outcome for t in kept],
+                        "events": [t.event for t in kept],
+                        "results": [t.result for t in kept],
+                        "errors": [t.error for t in kept],
+                        "tracebacks": [t.traceback for t in kept],
+                        "logs": [orjson.dumps(t.logs).decode() for t in kept],
+                        "emitted": [orjson.dumps(t.emitted).decode() for t in kept],
+                        "attempts": [t.attempt for t in kept],
+                        "enqueued": [t.enqueued_at for t in kept],
+                        "started": [t.started_at for t in kept],
+                        "finished": [t.finished_at for t in kept],
+                    },
+                )
+            keep = {t.worker: t.keep for t in batch.traces}
+            cur.execute(q.prune_traces, {"workers": list(keep), "keeps": list(keep.values())})
 
     def heartbeat(self, runner: str, workers: Sequence[str], lease: float) -> None:
         """Renew the leases of the messages this runner's claims returned here. A claim that committed
@@ -482,28 +545,27 @@ class PostgresStore:
         return PostgresWakeups(self.conninfo, self._q.listen, self._connect_timeout)
 
     def close(self) -> None:
-        self._closed = True
-        while True:
-            try:
-                conn, _ = self._lane.get_nowait()
-            except queue.Empty:
-                break
-            conn.close()
+        self._lane.close()
+        self._runner_lane.close()
         self._pool.close()
 
 
-class PostgresWakeups:
-    """Change hints for one runner: LISTEN on a dedicated connection, read without blocking the loop.
+class PostgresWakeups(HintWaiter):
+    """Change hints for one runner: LISTEN on a dedicated connection whose socket the event loop watches;
+    each notification calls the runner back at once (``on_hint``) and ends a pending ``wait``.
 
     A lost connection (a database restart) is itself a hint — notifications may have been missed — and
     is re-established on the next ``wait`` with backoff; meanwhile ``wait`` just times out.
     """
 
     def __init__(self, conninfo: str, listen_sql: str, connect_timeout: float = 10.0) -> None:
+        super().__init__()
         self._conninfo = conninfo
         self._listen = listen_sql
         self._connect_timeout = connect_timeout
         self._conn: Conn | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._fd = -1
         self._failures = 0
         self._closed = False
 
@@ -514,69 +576,64 @@ class PostgresWakeups:
 
     async def wait(self, timeout: float) -> bool:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, timeout)
         if self._conn is None:
             if self._closed:
                 raise RuntimeError("these wakeups are closed")
             try:
-                self._conn = await loop.run_in_executor(None, self._open)
+                conn = await loop.run_in_executor(None, self._open)
             except psycopg.Error as error:
                 self._failures += 1
                 pause = min(timeout, 0.1 * 2 ** min(self._failures, 6))
                 log.warning("wakeups: cannot LISTEN (%s); retrying in %.1f s", error, pause)
                 await asyncio.sleep(pause)
                 return False
+            self._conn = conn
+            self._loop = loop
+            self._fd = conn.fileno()
+            loop.add_reader(self._fd, self._readable)
             if self._failures:
                 self._failures = 0
                 return True  # back after a loss: changes made meanwhile were never announced
+        return await self._wait(timeout)
+
+    def _readable(self) -> None:
+        """On the loop, when the LISTEN socket has data: read every notification, hint once."""
         conn = self._conn
-        while True:
-            heard = self._drain(conn)
-            if heard is not None:
-                return heard
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            ready: asyncio.Future[None] = loop.create_future()
-            fd = conn.fileno()
-
-            def readable(ready: asyncio.Future[None] = ready) -> None:
-                if not ready.done():
-                    ready.set_result(None)
-
-            loop.add_reader(fd, readable)
-            try:
-                await asyncio.wait_for(ready, remaining)
-            except TimeoutError:
-                return False
-            finally:
-                loop.remove_reader(fd)
-
-    def _drain(self, conn: Conn) -> bool | None:
-        """True if notifications (or a lost connection) were read, None if nothing arrived."""
+        if conn is None:
+            return
         pgconn = conn.pgconn
         try:
             pgconn.consume_input()
         except psycopg.OperationalError as error:
             self._lost(error)
-            return True
+            self._hint()
+            return
         if pgconn.status != pq.ConnStatus.OK:
             self._lost(None)
-            return True
+            self._hint()
+            return
         heard = False
         while pgconn.notifies() is not None:
             heard = True
-        return True if heard else None
+        if heard:
+            self._hint()
+
+    def _unwatch(self) -> None:
+        if self._fd >= 0 and self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._fd)
+        self._fd = -1
 
     def _lost(self, error: Exception | None) -> None:
         log.warning("wakeups: LISTEN connection lost (%s); reconnecting", error or "closed")
         self._failures = 1
+        self._unwatch()
         if self._conn is not None:
             self._conn.close()
         self._conn = None
 
     def close(self) -> None:
         self._closed = True
+        self._unwatch()
         if self._conn is not None:
             self._conn.close()
             self._conn = None

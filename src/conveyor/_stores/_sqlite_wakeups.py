@@ -22,6 +22,8 @@ import struct
 import sys
 from collections.abc import Callable
 
+from ._hints import HintWaiter
+
 __all__ = ["DataVersionWakeups", "InotifyWakeups", "SleepWakeups", "sqlite_wakeups"]
 
 _IN_MODIFY = 0x00000002
@@ -35,50 +37,7 @@ _RECHECK = (0.001, 0.01, 0.1)
 """Seconds after an unchanged-looking event at which ``data_version`` is read again."""
 
 
-class _Waiter:
-    """The shared half: a pending flag and at most one waiting future, fed by ``_hint``."""
-
-    def __init__(self) -> None:
-        self._pending = False
-        self._waiter: asyncio.Future[bool] | None = None
-        self._callback: Callable[[], None] | None = None
-
-    def on_hint(self, callback: Callable[[], None] | None) -> None:
-        """Also call ``callback`` (on the loop) at each hint, without waiting for ``wait`` to return:
-        one loop iteration less between a commit elsewhere and a runner claiming."""
-        self._callback = callback
-
-    def _hint(self) -> None:
-        if self._callback is not None:
-            self._callback()
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(True)
-        else:
-            self._pending = True
-
-    async def _wait(self, timeout: float) -> bool:
-        if self._pending:
-            self._pending = False
-            return True
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[bool] = loop.create_future()
-        self._waiter = waiter
-        timer = loop.call_later(max(0.0, timeout), _resolve, waiter)
-        try:
-            return await waiter
-        finally:
-            timer.cancel()
-            self._waiter = None
-            self._pending = False
-
-
-def _resolve(waiter: asyncio.Future[bool]) -> None:
-    if not waiter.done():
-        waiter.set_result(False)
-
-
-class InotifyWakeups(_Waiter):
+class InotifyWakeups(HintWaiter):
     """Hints from inotify on the database's directory, filtered to the database and its ``-wal``."""
 
     def __init__(self, path: str, changed: Callable[[], bool] | None = None) -> None:
@@ -164,7 +123,7 @@ class InotifyWakeups(_Waiter):
         self._fd = -1
 
 
-class DataVersionWakeups(_Waiter):
+class DataVersionWakeups(HintWaiter):
     """The portable fallback: ``PRAGMA data_version`` on a private connection, every ``interval`` s."""
 
     def __init__(self, path: str, interval: float = 0.05) -> None:
