@@ -3,6 +3,7 @@ next writer wakes the moment the lock is free instead of sleeping in SQLite's bu
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import threading
@@ -51,3 +52,32 @@ def test_an_in_memory_store_has_no_gate_file(tmp_path: Path) -> None:
     assert app.drain() == 1
     assert list(tmp_path.iterdir()) == []
     app.close()
+
+
+def test_idle_runners_hear_writes_that_matter_and_not_bookkeeping(tmp_path: Path) -> None:
+    """Runners watch the gate file, which writers rewrite after committing an emit or a rule change
+    (never before the commit is visible), and not after a runner's heartbeat, claim or ack."""
+    path = tmp_path / "q.db"
+    writer = conveyor.App(f"sqlite:///{path}")
+    writer.worker("w")(lambda event: None)
+    writer.status()
+    listener = conveyor.App(f"sqlite:///{path}")
+    listener.status()
+
+    async def main() -> None:
+        wakeups = listener.store.wakeups()
+        try:
+            assert not await wakeups.wait(0.05)
+            writer.emit({"i": 1}, "w")
+            assert await wakeups.wait(2.0), "no hint after an emit elsewhere"
+            writer.store.heartbeat("r1", ["w"], 30.0)
+            writer.store.claim("r1", {"w": None}, 10, 30.0)
+            assert not await wakeups.wait(0.3), "a heartbeat or a claim woke an idle runner"
+            writer.pause("w")
+            assert await wakeups.wait(2.0), "no hint after a rule change elsewhere"
+        finally:
+            wakeups.close()
+
+    asyncio.run(main())
+    listener.close()
+    writer.close()

@@ -88,7 +88,10 @@ class SQLiteStore:
             return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, announce: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction. ``announce``: tell idle runners elsewhere, once it has committed, that
+        something may be due (see ``_WriterGate.announce``); a runner's own claims, acks and heartbeats
+        do not."""
         with self._lock, self._gate:
             db = self._db
             self._begin_immediate(db)
@@ -98,6 +101,8 @@ class SQLiteStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            if announce:
+                self._gate.announce()
 
     def _begin_immediate(self, db: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE``, waiting out another writer in short steps. SQLite's own busy handler
@@ -138,6 +143,7 @@ class SQLiteStore:
                     self._q.enqueue,
                     (m.worker, m.event, now, now + m.delay, m.parent_id, m.root_id, m.chain, m.looped),
                 )
+                self._gate.announce()
                 return [cursor.lastrowid]  # type: ignore[list-item]
         ids: list[int] = []
         with self._write() as db:
@@ -161,7 +167,7 @@ class SQLiteStore:
     def claim(self, runner: str, limits: Mapping[str, int | None], limit: int, lease: float) -> list[Claimed]:
         if not limits or limit <= 0:
             return []
-        with self._write() as db:
+        with self._write(announce=False) as db:
             rows = self._claim_in(db, runner, limits, limit, lease)
         return _claimed(rows)
 
@@ -170,7 +176,7 @@ class SQLiteStore:
     ) -> list[Claimed]:
         """``settle`` then ``claim`` in one transaction: one commit per runner turn, and pages that both
         touch are written to the WAL once."""
-        with self._write() as db:
+        with self._write(announce=_due_again(batch)) as db:
             if batch:
                 self._settle_in(db, runner, batch)
             rows = self._claim_in(db, runner, limits, limit, lease) if limits and limit > 0 else []
@@ -198,7 +204,7 @@ class SQLiteStore:
     def settle(self, runner: str, batch: Settlement) -> None:
         if not batch:
             return
-        with self._write() as db:
+        with self._write(announce=_due_again(batch)) as db:
             self._settle_in(db, runner, batch)
 
     def _settle_in(self, db: sqlite3.Connection, runner: str, batch: Settlement) -> None:
@@ -257,7 +263,7 @@ class SQLiteStore:
 
     def heartbeat(self, runner: str, workers: Sequence[str], lease: float) -> None:
         now = time.time()
-        with self._write() as db:
+        with self._write(announce=False) as db:
             db.execute(self._q.heartbeat, {"now": now, "lease": lease, "runner": runner})
             db.execute(
                 self._q.upsert_runner,
@@ -344,7 +350,7 @@ class SQLiteStore:
         A write by this store's own connection (a runner's claim or settle) gives no hint."""
         from ._sqlite_wakeups import sqlite_wakeups
 
-        return sqlite_wakeups(self.path, self.changed_elsewhere)
+        return sqlite_wakeups(self.path, self.changed_elsewhere, self._gate.path)
 
     def changed_elsewhere(self) -> bool:
         """Whether another connection committed since the last call (``PRAGMA data_version``, a few
@@ -376,16 +382,26 @@ class _WriterGate:
 
     In-memory databases need no gate (one connection)."""
 
-    __slots__ = ("_fd",)
+    __slots__ = ("_fd", "path")
 
     def __init__(self, path: str) -> None:
         self._fd = -1
+        self.path: str | None = None
         if path == ":memory:" or path.startswith("file::memory:"):
             return
         try:
             self._fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self.path = f"{path}-writer"
         except OSError:
             self._fd = -1  # a read-only directory: SQLite's locking alone
+
+    def announce(self) -> None:
+        """After a commit that may make messages due, while the gate is still held: rewrite the gate
+        file's one byte. Idle runners watch this file (inotify) rather than the ``-wal`` file, whose
+        writes begin before the commit is visible; this one comes after it, and only from writes that
+        matter to them (not every runner's claims and acks)."""
+        if self._fd >= 0:
+            os.pwrite(self._fd, b"\1", 0)
 
     def __enter__(self) -> None:
         if self._fd >= 0:
@@ -399,6 +415,13 @@ class _WriterGate:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def _due_again(batch: Settlement) -> bool:
+    """Whether a settle puts messages back that are due at once (others may claim them now)."""
+    return bool(
+        batch.release or any(d <= 0 for _, d, _ in batch.retry) or any(d <= 0 for _, d in batch.incomplete)
+    )
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:

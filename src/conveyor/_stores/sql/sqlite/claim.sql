@@ -6,6 +6,7 @@ WITH workers (worker, room) AS (
               ELSE j.value - (SELECT count(*) FROM messages r WHERE r.worker = j.key AND r.state = 'running')
          END
   FROM json_each(:limits) AS j
+  JOIN counts AS c ON c.worker = j.key AND c.state = 'queued' AND c.n > 0  -- one row: skip idle workers
   WHERE NOT EXISTS (
     SELECT 1 FROM rules WHERE rules.worker = j.key AND (rules.paused OR rules.blocked IS NOT NULL))
 ),
