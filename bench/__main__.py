@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._bytecode import precompile
 from ._venvs import PEERS, peer_python
 
 HERE = Path(__file__).resolve().parent
@@ -408,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         parser.error(f"unknown system or workload: {', '.join(bad)}")
 
+    precompile()  # as pip does at install: no process below compiles Conveyor's sources on start-up
     if any(s in PEER_SYSTEMS for s in cfg.systems):
         why = redis_ping(cfg.redis)
         if why:

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from _bytecode import precompile
+
 import conveyor
 
 HERE = Path(__file__).resolve().parent
@@ -38,6 +40,7 @@ def client(url: str) -> conveyor.App:
 def supervisor(url: str, records: Path | None = None, **run: Any) -> Iterator[subprocess.Popen[bytes]]:
     """``python bench/run_app.py '{run}'``: App.run in its own process, stopped with SIGTERM after."""
     env = dict(os.environ, CONVEYOR_STORE=url, BENCH_RUN_RECORDS=str(records or ""))
+    precompile()  # as pip does at install (see _bytecode.py)
     proc = subprocess.Popen([sys.executable, str(HERE / "run_app.py"), json.dumps(run)], env=env)
     try:
         yield proc

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import errno
 import os
 import sqlite3
@@ -194,7 +193,9 @@ def _libc() -> ctypes.CDLL | None:
     global _LIBC
     if _LIBC is None:
         try:
-            lib = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+            # The process's own symbols include libc's; ctypes.util.find_library would run
+            # ``ldconfig -p`` in a subprocess, in every runner process at start-up.
+            lib = ctypes.CDLL(None, use_errno=True)
             lib.inotify_init1.argtypes = [ctypes.c_int]
             lib.inotify_init1.restype = ctypes.c_int
             lib.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
