@@ -81,3 +81,25 @@ def test_idle_runners_hear_writes_that_matter_and_not_bookkeeping(tmp_path: Path
     asyncio.run(main())
     listener.close()
     writer.close()
+
+
+def test_without_a_gate_file_runners_watch_the_wal(tmp_path: Path) -> None:
+    """A database in a directory where the gate file cannot be made: hints come from -wal writes."""
+    from conveyor._stores._sqlite_wakeups import InotifyWakeups
+
+    path = tmp_path / "q.db"
+    writer = conveyor.App(f"sqlite:///{path}")
+    writer.worker("w")(lambda event: None)
+    writer.status()
+
+    async def main() -> None:
+        wakeups = InotifyWakeups(str(path), changed=None, gate=None)
+        try:
+            assert not await wakeups.wait(0.05)
+            writer.emit({"i": 1}, "w")
+            assert await wakeups.wait(2.0), "no hint from the -wal file"
+        finally:
+            wakeups.close()
+
+    asyncio.run(main())
+    writer.close()

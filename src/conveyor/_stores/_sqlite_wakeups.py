@@ -1,11 +1,12 @@
 """Change hints for an SQLite database without busy polling.
 
-On Linux the database's directory is watched with inotify (through a few ctypes calls). Every commit
-that may make messages due (an emit, a rule change, a release) ends by rewriting the one byte of the
-``<db>-writer`` gate file (``_WriterGate.announce``), the kernel makes our descriptor readable, and the
-event loop (``add_reader``) wakes the runner at once. Nothing runs while nothing is written. Where there
-is no gate file (a read-only directory), the ``-wal`` file is watched instead: its writes begin before
-the commit is visible, so an event that shows no change yet is looked at again a moment later.
+On Linux the ``<db>-writer`` gate file is watched with inotify (through a few ctypes calls). Every
+commit that may make messages due (an emit, a rule change, a release) ends by rewriting its one byte
+(``_WriterGate.announce``), the kernel makes our descriptor readable, and the event loop
+(``add_reader``) wakes the runner at once. Nothing runs while nothing is announced: runners' own claims
+and acks do not touch that file. Where there is no gate file (a read-only directory), the database's
+directory is watched for writes of the ``-wal`` file instead: those begin before the commit is
+visible, so an event that shows no change yet is looked at again a moment later.
 
 Elsewhere (or when inotify is unavailable) ``PRAGMA data_version`` is read on a private connection a
 few times a second: cheap, but a poll, so it is only the fallback.
@@ -48,20 +49,24 @@ class InotifyWakeups(HintWaiter):
         if libc is None:
             raise OSError("no libc with inotify")
         directory, base = os.path.split(os.path.abspath(path))
-        if gate is not None and os.path.dirname(os.path.abspath(gate)) == directory:
-            self._names = {os.path.basename(gate).encode()}
-            self._after_commit = True  # events come after the commit: no need to look again
+        if gate is not None and os.path.exists(gate):
+            # The gate file itself: only its own rewrites arrive (events on a watched file carry no
+            # name), not every WAL write of busy runners, and they come after the commit.
+            target, mask = gate, _IN_MODIFY
+            self._names = {b""}
+            self._after_commit = True
         else:
+            target, mask = directory, _IN_MODIFY | _IN_CREATE | _IN_MOVED_TO
             self._names = {base.encode(), (base + "-wal").encode()}
             self._after_commit = False
         fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
         if fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1 failed")
-        watch = libc.inotify_add_watch(fd, os.fsencode(directory), _IN_MODIFY | _IN_CREATE | _IN_MOVED_TO)
+        watch = libc.inotify_add_watch(fd, os.fsencode(target), mask)
         if watch < 0:
             err = ctypes.get_errno()
             os.close(fd)
-            raise OSError(err, f"inotify_add_watch({directory}) failed")
+            raise OSError(err, f"inotify_add_watch({target}) failed")
         self._fd = fd
         self._loop: asyncio.AbstractEventLoop | None = None
 
