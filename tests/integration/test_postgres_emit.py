@@ -163,3 +163,30 @@ def test_many_threads_emitting_at_once_share_a_bounded_set_of_connections(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
         ).fetchone()
     assert row is not None and row[0] <= LANE_SIZE + 10 + 1  # emit lane + pool (pool_size 10) + this one
+
+
+def test_emits_wait_for_the_flush_and_runner_bookkeeping_does_not(pg_app: conveyor.App) -> None:
+    """An emit that returned is durable (``synchronous_commit`` as the server sets it, on here); the
+    connections that claims and acks run on skip the flush (at-least-once covers a lost ack) and plan
+    the claim once."""
+    store = pg_app.store
+    assert isinstance(store, PostgresStore)
+    mid = pg_app.emit({"i": 1}, "w")
+    (claimed,) = store.claim("r1", {"w": None}, 10, 30.0)
+    assert claimed.id == mid
+    emit_pair = store._lane.get()
+    runner_pair = store._runner_lane.get()
+    assert emit_pair is not None and runner_pair is not None
+    try:
+        assert _one_value(emit_pair[0], "SHOW synchronous_commit") == "on"
+        assert _one_value(runner_pair[0], "SHOW synchronous_commit") == "off"
+        assert _one_value(runner_pair[0], "SHOW plan_cache_mode") == "force_generic_plan"
+    finally:
+        store._lane.put(emit_pair)
+        store._runner_lane.put(runner_pair)
+
+
+def _one_value(conn: Any, sql: str) -> Any:
+    row = conn.execute(sql).fetchone()
+    assert row is not None
+    return row[0]

@@ -53,15 +53,8 @@ _CONVEYOR_PARAMS = ("schema", "pool_size")
 LANE_SIZE = 8
 """Dedicated autocommit connections kept for the emit hot path (beyond them, emits use the pool)."""
 RUNNER_LANE_SIZE = 2
-"""Dedicated connections for runner bookkeeping (a runner process claims and settles from one thread)."""
-RUNNER_SESSION = (
-    # Runner bookkeeping (claims, acks) does not wait for the WAL flush at commit: a crash of the server
-    # can take back the last few, which at-least-once delivery already covers (the message runs again).
-    # Emits never run on these connections: an acknowledged emit is durable.
-    "SET synchronous_commit = off",
-    # The claim's plan does not depend on its parameters: plan it once per connection.
-    "SET plan_cache_mode = force_generic_plan",
-)
+"""Dedicated connections for runner bookkeeping (a runner process claims and settles from one thread),
+set up by runner_session.sql."""
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 _IDLE = pq.TransactionStatus.IDLE
@@ -73,7 +66,7 @@ class _Lane:
     bookkeeping (one statement is one round trip). ``get`` returns None when all ``size`` are busy, and
     the caller uses the pool. A connection the server dropped is never handed out."""
 
-    def __init__(self, connect: Callable[[], Conn], size: int, session: Sequence[str] = ()) -> None:
+    def __init__(self, connect: Callable[[], Conn], size: int, session: str | None = None) -> None:
         self._connect = connect
         self._size = size
         self._session = session
@@ -97,8 +90,8 @@ class _Lane:
             self._count += 1
         try:
             conn = self._connect()
-            for statement in self._session:
-                conn.execute(statement)
+            if self._session:
+                conn.execute(self._session)
         except BaseException:
             with self._lock:
                 self._count -= 1
@@ -198,7 +191,7 @@ class PostgresStore:
         )
         self._pool.open(wait=False)
         self._lane = _Lane(self._connect, LANE_SIZE)
-        self._runner_lane = _Lane(self._connect, RUNNER_LANE_SIZE, RUNNER_SESSION)
+        self._runner_lane = _Lane(self._connect, RUNNER_LANE_SIZE, self._q.runner_session)
         self._held: dict[str, set[int]] = {}
         """Per runner, the ids its claims returned and it has not settled: heartbeats renew only those."""
         self._held_lock = threading.Lock()
@@ -374,7 +367,7 @@ class PostgresStore:
     @contextlib.contextmanager
     def _runner_conn(self) -> Iterator[tuple[Conn, bool]]:
         """A connection for runner bookkeeping, and whether it came from the pool: a runner-lane
-        connection has the runner settings for its session (``RUNNER_SESSION``); a pooled one needs them
+        connection has the runner settings for its session (runner_session.sql); a pooled one needs them
         per transaction (runner_transaction.sql)."""
         pair = self._runner_lane.get()
         if pair is None:

@@ -70,7 +70,7 @@ class SQLiteStore:
         latest = steps[-1][0]
         if self._db.execute("PRAGMA user_version").fetchone()[0] == latest:
             return  # up to date: no need to wait for the write lock
-        with self._write() as db:
+        with self._write(announce=False) as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > latest:
                 raise StoreVersionError(
@@ -89,11 +89,12 @@ class SQLiteStore:
 
     @contextmanager
     def _write(self, announce: bool = True) -> Iterator[sqlite3.Connection]:
-        """A write transaction. ``announce``: tell idle runners elsewhere, once it has committed, that
-        something may be due (see ``_WriterGate.announce``); a runner's own claims, acks and heartbeats
-        do not."""
+        """A write transaction. ``announce``: if it changed any row, tell idle runners elsewhere once it
+        has committed that something may be due (``_WriterGate.announce``). Transitions that never make
+        a message due (a runner's claims, acks and heartbeats, cancel, purge) do not."""
         with self._lock, self._gate:
             db = self._db
+            changes = db.total_changes
             self._begin_immediate(db)
             try:
                 yield db
@@ -101,7 +102,7 @@ class SQLiteStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-            if announce:
+            if announce and db.total_changes != changes:
                 self._gate.announce()
 
     def _begin_immediate(self, db: sqlite3.Connection) -> None:
@@ -275,7 +276,7 @@ class SQLiteStore:
             return db.execute(self._q.rescue, {"now": time.time()}).rowcount
 
     def leave(self, runner: str) -> None:
-        with self._write() as db:
+        with self._write(announce=False) as db:
             db.execute(self._q.delete_runner, (runner,))
 
     # -- rules -----------------------------------------------------------------------------------
@@ -328,11 +329,11 @@ class SQLiteStore:
 
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:
-        with self._write() as db:
+        with self._write(announce=False) as db:
             return db.execute(self._q.cancel, (message_id,)).rowcount > 0
 
     def purge(self, worker: str) -> int:
-        with self._write() as db:
+        with self._write(announce=False) as db:
             return db.execute(self._q.purge, (worker,)).rowcount
 
     def retry_dead(self, message_id: int | None, worker: str | None) -> int:
@@ -341,7 +342,7 @@ class SQLiteStore:
             return db.execute(self._q.retry_dead, params).rowcount
 
     def discard_dead(self, message_id: int | None, worker: str | None) -> int:
-        with self._write() as db:
+        with self._write(announce=False) as db:
             return db.execute(self._q.discard_dead, {"id": message_id, "worker": worker}).rowcount
 
     def wakeups(self) -> Wakeups:
