@@ -39,7 +39,8 @@ _RECHECK = (0.001, 0.01, 0.1)
 
 
 class InotifyWakeups(HintWaiter):
-    """Hints from inotify on the database's directory, filtered to the database and its ``-wal``."""
+    """Hints from inotify: rewrites of the gate file, or (without one) writes of the database and its
+    ``-wal`` in its directory."""
 
     def __init__(self, path: str, changed: Callable[[], bool] | None = None, gate: str | None = None) -> None:
         super().__init__()
@@ -98,7 +99,7 @@ class InotifyWakeups(HintWaiter):
             # releases), and an emit of this process's own handlers is worth a look too; asking
             # data_version would cost a read transaction (~40 µs) that the claim pays again.
             self._hint()
-        elif self._loop is not None and not self._rechecking and not self._after_commit:
+        elif self._loop is not None and not self._rechecking:
             # Unchanged for this connection: most likely our own commit, but the event may also have
             # come from another writer's WAL write a moment before its commit is visible. Look again.
             self._rechecking = True
