@@ -212,6 +212,7 @@ class SQLiteStore:
         now = time.time()
         q = self._q
         if batch.complete:
+            db.execute(q.raise_id_floor)
             db.executemany(q.complete, [(i,) for i in batch.complete])
         if batch.retry:
             db.executemany(
@@ -330,10 +331,12 @@ class SQLiteStore:
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:
         with self._write(announce=False) as db:
+            db.execute(self._q.raise_id_floor)
             return db.execute(self._q.cancel, (message_id,)).rowcount > 0
 
     def purge(self, worker: str) -> int:
         with self._write(announce=False) as db:
+            db.execute(self._q.raise_id_floor)
             return db.execute(self._q.purge, (worker,)).rowcount
 
     def retry_dead(self, message_id: int | None, worker: str | None) -> int:
@@ -343,6 +346,7 @@ class SQLiteStore:
 
     def discard_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._write(announce=False) as db:
+            db.execute(self._q.raise_id_floor)
             return db.execute(self._q.discard_dead, {"id": message_id, "worker": worker}).rowcount
 
     def wakeups(self) -> Wakeups:
