@@ -461,7 +461,8 @@ class PostgresStore:
     def rescue(self) -> int:
         with self._conn() as conn:
             rescued = _one(conn.execute(self._q.rescue))
-            conn.execute(self._q.fold_counts)  # its own transaction: keeps count_deltas small
+            if _one(conn.execute(self._q.fold_counts)):  # its own transaction: keeps count_deltas small
+                conn.execute(self._q.vacuum_count_deltas)
             return rescued
 
     def leave(self, runner: str) -> None:
