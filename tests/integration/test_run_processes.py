@@ -71,6 +71,17 @@ def test_past_the_grace_period_unfinished_messages_go_back_without_using_an_atte
     assert cluster.app.traces("aslow") == []
 
 
+def test_a_stop_while_runners_are_being_forked_is_not_lost(cluster: Cluster) -> None:
+    """SIGTERM right as the supervisor forks its runners: a child must not swallow it with the
+    supervisor's handler (it would serve on, and the supervisor wait for it past its grace period)."""
+    for delay in (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12):
+        cluster.start(processes=2, concurrency=2, grace=60)
+        time.sleep(delay)
+        # 0: it stopped its runners; -SIGTERM: the signal came before it had set up its handling (it
+        # had started nothing). A hang (TimeoutExpired) is the failure.
+        assert cluster.stop(timeout=10) in (0, -signal.SIGTERM), f"SIGTERM after {delay} s"
+
+
 def test_a_second_signal_releases_at_once(cluster: Cluster) -> None:
     cluster.start(processes=1, concurrency=2, grace=60)
     cluster.wait_children(1)

@@ -22,9 +22,10 @@ import orjson
 if TYPE_CHECKING:
     from ._runner import RunnerOptions
 
-__all__ = ["SPEC_ENV", "main"]
+__all__ = ["SPEC_ENV", "STOP_SIGNALS", "main"]
 
 SPEC_ENV = "CONVEYOR_RUNNER"
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _PR_SET_PDEATHSIG = 1
 
 
@@ -38,8 +39,11 @@ def _die_with_parent(parent: int) -> None:
 
 def run_forked(app: Any, spec: dict[str, Any]) -> NoReturn:
     """The runner in a child forked by the supervisor: ``app`` is the parent's, its store closed."""
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         signal.signal(sig, signal.SIG_DFL)
+    # The supervisor held these across the fork; one that came meanwhile now ends this process before
+    # it claims anything (the runner installs its graceful handling when it starts serving).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     os.setpgid(0, 0)
     _die_with_parent(int(spec["parent"]))
     try:

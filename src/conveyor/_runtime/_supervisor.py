@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from .._stores import open_store
-from ._child import SPEC_ENV
+from ._child import SPEC_ENV, STOP_SIGNALS
 from ._runner import DEFAULT_SLOTS, Runner, RunnerOptions
 from ._serve import EXIT_CONFIG, EXIT_OK, EXIT_RETIRED, EXIT_STUCK, serve_runner
 
@@ -274,6 +274,10 @@ class Supervisor:
         from ._child import run_forked
 
         keep_out = [self._wake_r, self._wake_w] + [c.pidfd for c in self._children.values() if c.pidfd]
+        # A SIGTERM that reached the child before it reset its handlers would run this process's handler
+        # in the child and be lost there (the runner would then ignore the stop): hold SIGINT/SIGTERM
+        # across the fork; the child lets them in once its own handling is in place (run_forked).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             try:
@@ -284,6 +288,7 @@ class Supervisor:
                 run_forked(self._fork_app, spec)
             finally:
                 os._exit(1)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         return _Forked(pid)
 
     def _popen(self, spec: dict[str, Any]) -> subprocess.Popen[bytes]:
