@@ -24,6 +24,9 @@ class HandlerContext:
     chain: str | None
     logs: list[str] = field(default_factory=list)
     emitted: list[int] = field(default_factory=list)
+    clock_offset: float = 0.0
+    """The store's clock minus this host's, as seen at the claim (PostgreSQL stamps ``started_at`` on
+    the server): added to the finish time of the trace, so that its duration is this host's."""
 
 
 current: ContextVar[HandlerContext | None] = ContextVar("conveyor_current", default=None)

@@ -230,6 +230,7 @@ class Runner:
             want = min(free, self.options.max_claim)
             if max_tasks is not None:
                 want = min(want, max_tasks - self.claimed)
+            issued = time.time()
             try:
                 if self._io_busy or len(self._inflight) > self._sync_inflight:
                     claimed = await self._io(self._exchange, batch, want)
@@ -246,7 +247,7 @@ class Runner:
                 continue
             failures = 0
             if claimed:
-                self._start(claimed)
+                self._start(claimed, issued, time.time())
             if max_tasks is not None and self.claimed >= max_tasks:
                 self._retire(RETIRE_MAX_TASKS)
                 break
@@ -457,7 +458,8 @@ class Runner:
             self._io_busy -= 1
 
     # -- messages --------------------------------------------------------------------------------
-    def _start(self, claimed: list[Claimed]) -> None:
+    def _start(self, claimed: list[Claimed], issued: float, answered: float) -> None:
+        """Run what was claimed between ``issued`` and ``answered`` (this host's clock)."""
         self.claimed += len(claimed)
         jobs: list[Job] = []
         expiries: dict[float, _Expiry] = {}
@@ -469,7 +471,8 @@ class Runner:
             if c.attempt > spec.max_attempts:
                 self._exhausted(spec, c)
                 continue
-            ctx = HandlerContext(self.emitter, c.id, c.worker, c.root_id, c.chain)
+            skew = _skew(c.started_at, issued, answered)
+            ctx = HandlerContext(self.emitter, c.id, c.worker, c.root_id, c.chain, clock_offset=skew)
             try:
                 event = decode(c.event)
             except Exception as exc:  # a row not written by emit: fail it like a handler error
@@ -577,7 +580,7 @@ class Runner:
         error = c.last_error or "attempts exhausted"
         self._batch.bury.append((c.id, c.attempt - 1, error))
         if spec.traces > 0:
-            now = time.time()
+            now = c.started_at  # claimed and buried at once, on the store's clock like every started_at
             self._traces.add_record(
                 TraceRecord(
                     c.id,
@@ -634,6 +637,17 @@ class _Expiry:
     def __init__(self) -> None:
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.handle: asyncio.TimerHandle | None = None
+
+
+def _skew(stamped: float, issued: float, answered: float) -> float:
+    """How far the store's clock is ahead of this host's (negative: behind), judged by one claim: its
+    ``started_at`` was stamped by the store between the moment the claim was ``issued`` and the moment
+    it was ``answered``; only what lies outside that window is a difference of clocks."""
+    if stamped > answered:
+        return stamped - answered
+    if stamped < issued:
+        return stamped - issued
+    return 0.0
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:

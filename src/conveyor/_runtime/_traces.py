@@ -35,7 +35,8 @@ class TraceBuffer:
         self.flushed_at = time.monotonic()
 
     def add(self, keep: int, c: Claimed, ctx: HandlerContext, outcome: Outcome) -> None:
-        self._put(c.worker, keep, outcome.kind != "ok", (c, ctx, outcome, time.time(), keep))
+        finished_at = time.time() + ctx.clock_offset  # on the clock of started_at (the store's)
+        self._put(c.worker, keep, outcome.kind != "ok", (c, ctx, outcome, finished_at, keep))
 
     def add_record(self, record: TraceRecord) -> None:
         self._put(record.worker, record.keep, record.outcome != "ok", record)
