@@ -90,6 +90,12 @@ class Settlement:
             self.complete or self.retry or self.incomplete or self.bury or self.release or self.traces
         )
 
+    def due_again(self) -> bool:
+        """Whether it puts messages back that are due at once: idle runners elsewhere should look."""
+        return bool(
+            self.release or any(d <= 0 for _, d, _ in self.retry) or any(d <= 0 for _, d in self.incomplete)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class StoreCounts:

@@ -416,12 +416,8 @@ class PostgresStore:
             )
         if batch.release:
             cur.execute(q.release, {"ids": batch.release, "runner": runner})
-        if (
-            batch.release
-            or any(d <= 0 for _, d, _ in batch.retry)
-            or any(d <= 0 for _, d in batch.incomplete)
-        ):
-            cur.execute(q.notify, ("",))  # due again now: let idle runners on other hosts look
+        if batch.due_again():
+            cur.execute(q.notify, ("",))  # let idle runners on other hosts look
         if batch.traces:
             kept = _kept_traces(batch)
             if kept:

@@ -177,7 +177,7 @@ class SQLiteStore:
     ) -> list[Claimed]:
         """``settle`` then ``claim`` in one transaction: one commit per runner turn, and pages that both
         touch are written to the WAL once."""
-        with self._write(announce=_due_again(batch)) as db:
+        with self._write(announce=batch.due_again()) as db:
             if batch:
                 self._settle_in(db, runner, batch)
             rows = self._claim_in(db, runner, limits, limit, lease) if limits and limit > 0 else []
@@ -205,7 +205,7 @@ class SQLiteStore:
     def settle(self, runner: str, batch: Settlement) -> None:
         if not batch:
             return
-        with self._write(announce=_due_again(batch)) as db:
+        with self._write(announce=batch.due_again()) as db:
             self._settle_in(db, runner, batch)
 
     def _settle_in(self, db: sqlite3.Connection, runner: str, batch: Settlement) -> None:
@@ -420,13 +420,6 @@ class _WriterGate:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-
-
-def _due_again(batch: Settlement) -> bool:
-    """Whether a settle puts messages back that are due at once (others may claim them now)."""
-    return bool(
-        batch.release or any(d <= 0 for _, d, _ in batch.retry) or any(d <= 0 for _, d in batch.incomplete)
-    )
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
