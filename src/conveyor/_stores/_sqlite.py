@@ -55,8 +55,12 @@ class SQLiteStore:
         # Small pages for a new database: a WAL commit writes every page it touched in full, and the
         # hot path (one emit = one commit of a ~100-byte row and its index entries) touches 3-4 pages:
         # 1 KiB pages make that commit about 1.5x faster than the 4 KiB default (bench/, docs).
-        self._db.execute("PRAGMA page_size = 1024")
-        self._db.execute("PRAGMA journal_mode = WAL")
+        # Under the gate: two processes turning one new file into WAL at once would each hold a shared
+        # lock and ask for an exclusive one, and SQLite answers one of them "database is locked" at
+        # once, without waiting (its deadlock rule). The gate lets one convert; the next finds WAL.
+        with self._gate:
+            self._db.execute("PRAGMA page_size = 1024")
+            self._db.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode: a commit survives a crash of any process; only a power loss or OS crash
         # can take back the last transactions. FULL (CONVEYOR_SQLITE_SYNCHRONOUS=FULL) fsyncs every commit.
         self._db.execute(f"PRAGMA synchronous = {_synchronous()}")
