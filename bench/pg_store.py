@@ -29,6 +29,7 @@ import psycopg
 
 import conveyor
 from conveyor._runtime import Runner, RunnerOptions
+from conveyor._stores._pg_lane import Prepared
 from conveyor._stores._postgres import PostgresStore
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -63,9 +64,12 @@ def _app(url: str) -> conveyor.App:
 class RawInserts:
     """The reference: psycopg, autocommit, a prepared single-row INSERT on a reused cursor: one round trip
     and one commit per row, nothing else. ``minimal``: into a table of just those columns and a primary
-    key; else the same row into Conveyor's own messages table (its indexes, no NOTIFY, no id back)."""
+    key; else the same row into Conveyor's own messages table (its indexes, no NOTIFY, no id back).
+    ``libpq``: the same minimal insert run as the emit hot path runs its statement, by ``PQexecPrepared``
+    on text parameters (no psycopg cursor): the driver's floor."""
 
-    def __init__(self, url: str, minimal: bool) -> None:
+    def __init__(self, url: str, minimal: bool, libpq: bool = False) -> None:
+        self.libpq = libpq
         self.conn = psycopg.connect(url, autocommit=True)
         table = "raw_rows" if minimal else "conveyor.messages"
         self.conn.execute(
@@ -75,8 +79,18 @@ class RawInserts:
         self.sql = f"INSERT INTO {table} (worker, event, enqueued_at, run_at) VALUES (%s, %s, %s, %s)"
         self.cur = self.conn.cursor()
         self.cur.execute(self.sql, ("raw", '{"i":-1}', 0.0, 0.0), prepare=True)
+        self.prepared = Prepared("bench_raw", self.sql)
+        if libpq:
+            self.prepared.prepare(self.conn)
 
     def rate(self, n: int) -> float:
+        if self.libpq:
+            conn, run = self.conn, self.prepared.run
+            t0 = time.perf_counter()
+            for i in range(n):
+                now = repr(time.time()).encode()
+                run(conn, [b"raw", f'{{"i":{i}}}'.encode(), now, now])
+            return n / (time.perf_counter() - t0)
         cur, sql = self.cur, self.sql
         t0 = time.perf_counter()
         for i in range(n):
@@ -100,20 +114,22 @@ def bench_emit(url: str, n: int, rounds: int) -> dict[str, Any]:
     app = _app(url)
     app.emit({"i": -1}, "noop")  # open the store and the emit connection outside the timing
     minimal, same_table = RawInserts(url, minimal=True), RawInserts(url, minimal=False)
-    rates: dict[str, list[float]] = {"emit": [], "raw_minimal": [], "raw_messages_table": []}
+    libpq = RawInserts(url, minimal=True, libpq=True)
+    rates: dict[str, list[float]] = {"emit": [], "raw_minimal": [], "raw_messages_table": [], "raw_libpq": []}
     try:
         for r in range(rounds):
             steps = [
                 ("emit", lambda: emit_rate(app, n)),
                 ("raw_minimal", lambda: minimal.rate(n)),
                 ("raw_messages_table", lambda: same_table.rate(n)),
+                ("raw_libpq", lambda: libpq.rate(n)),
             ]
-            for name, step in steps[r % 3 :] + steps[: r % 3]:
+            for name, step in steps[r % 4 :] + steps[: r % 4]:
                 rates[name].append(step())
     finally:
         app.close()
-        minimal.conn.close()
-        same_table.conn.close()
+        for raw in (minimal, same_table, libpq):
+            raw.conn.close()
 
     def ratio(raw: str) -> float:
         return round(statistics.median(e / b for e, b in zip(rates["emit"], rates[raw], strict=True)), 3)
@@ -122,6 +138,7 @@ def bench_emit(url: str, n: int, rounds: int) -> dict[str, Any]:
         **{f"{name}_per_s_median": round(statistics.median(v)) for name, v in rates.items()},
         "emit_vs_raw_minimal": ratio("raw_minimal"),
         "emit_vs_raw_messages_table": ratio("raw_messages_table"),
+        "emit_vs_raw_libpq": ratio("raw_libpq"),
         "rounds": rounds,
         "n_per_block": n,
     }

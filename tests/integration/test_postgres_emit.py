@@ -190,3 +190,49 @@ def _one_value(conn: Any, sql: str) -> Any:
     row = conn.execute(sql).fetchone()
     assert row is not None
     return row[0]
+
+
+def test_the_emit_hot_path_keeps_every_field_whatever_the_client_encoding(pg_url: str) -> None:
+    """Single emits run on dedicated connections through libpq with text parameters: the event, the
+    delay and the chain arrive intact, also when the URL asks libpq for another client encoding."""
+    sep = "&" if "?" in pg_url else "?"
+    app = conveyor.App(f"{pg_url}{sep}client_encoding=LATIN1")
+    seen: list[Any] = []
+
+    @app.worker("parent")
+    def parent(event: Any) -> None:
+        conveyor.emit({"from": "parent"}, "child")
+
+    @app.worker("child")
+    def child(event: Any, msg: conveyor.Message) -> None:
+        seen.append((event, msg.parent_id, msg.root_id))
+
+    try:
+        event = {"text": "café, naïve", "f": 1.25, "none": None, "list": [1, "ü"]}
+        later = app.emit(event, "parent", delay=2.5)
+        (message,) = app.messages("parent")
+        assert message.id == later and message.event == event
+        assert (message.run_at - message.enqueued_at).total_seconds() == pytest.approx(2.5, abs=0.01)
+        app.cancel(later)
+        first = app.emit({"go": 1}, "parent")
+        assert app.drain() == 2
+        ((child_event, parent_id, root_id),) = seen
+        assert child_event == {"from": "parent"} and parent_id == first and root_id == first
+    finally:
+        app.close()
+
+
+def test_a_statement_error_on_the_emit_hot_path_is_psycopgs_error_and_changes_nothing(
+    pg_app: conveyor.App, pg_url: str
+) -> None:
+    pg_app.emit({"i": 1}, "w")
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("ALTER TABLE conveyor.messages ADD CONSTRAINT no_two CHECK (event <> '{\"i\":2}')")
+        try:
+            with pytest.raises(psycopg.errors.CheckViolation, match="no_two"):
+                pg_app.emit({"i": 2}, "w")
+        finally:
+            admin.execute("ALTER TABLE conveyor.messages DROP CONSTRAINT no_two")
+    pg_app.emit({"i": 3}, "w")  # the lane replaced the connection it gave up
+    assert [m.event for m in pg_app.messages()] == [{"i": 1}, {"i": 3}]
+    assert pg_app.status()["w"].queued == 2

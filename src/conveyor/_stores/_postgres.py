@@ -21,11 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
 import re
-import select
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -39,6 +37,7 @@ from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts
 from ._hints import HintWaiter
+from ._pg_lane import Conn, Lane, Prepared, broken
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite import RUNNER_TTL, StoreVersionError, _kept_traces
@@ -55,68 +54,6 @@ LANE_SIZE = 8
 RUNNER_LANE_SIZE = 2
 """Dedicated connections for runner bookkeeping (a runner process claims and settles from one thread),
 set up by runner_session.sql."""
-
-Conn = psycopg.Connection[tuple[Any, ...]]
-_IDLE = pq.TransactionStatus.IDLE
-Pair = tuple[Conn, "psycopg.Cursor[tuple[Any, ...]]"]
-
-
-class _Lane:
-    """A few dedicated autocommit connections, each with its cursor, handed out without the pool's
-    bookkeeping (one statement is one round trip). ``get`` returns None when all ``size`` are busy, and
-    the caller uses the pool. A connection the server dropped is never handed out."""
-
-    def __init__(self, connect: Callable[[], Conn], size: int, session: str | None = None) -> None:
-        self._connect = connect
-        self._size = size
-        self._session = session
-        self._idle: queue.SimpleQueue[Pair] = queue.SimpleQueue()
-        self._count = 0
-        self._lock = threading.Lock()
-        self.closed = False
-
-    def get(self) -> Pair | None:
-        while True:
-            try:
-                pair = self._idle.get_nowait()
-            except queue.Empty:
-                break
-            if not _broken(pair[0]):
-                return pair
-            self.drop(pair[0])
-        with self._lock:
-            if self._count >= self._size:
-                return None
-            self._count += 1
-        try:
-            conn = self._connect()
-            if self._session:
-                conn.execute(self._session)
-        except BaseException:
-            with self._lock:
-                self._count -= 1
-            raise
-        return conn, conn.cursor()
-
-    def put(self, pair: Pair) -> None:
-        if self.closed or pair[0].pgconn.transaction_status != _IDLE:
-            self.drop(pair[0])
-        else:
-            self._idle.put(pair)
-
-    def drop(self, conn: Conn) -> None:
-        with self._lock:
-            self._count -= 1
-        conn.close()
-
-    def close(self) -> None:
-        self.closed = True
-        while True:
-            try:
-                conn, _ = self._idle.get_nowait()
-            except queue.Empty:
-                break
-            conn.close()
 
 
 def parse_url(url: str) -> tuple[str, str, int]:
@@ -190,8 +127,9 @@ class PostgresStore:
             open=False,
         )
         self._pool.open(wait=False)
-        self._lane = _Lane(self._connect, LANE_SIZE)
-        self._runner_lane = _Lane(self._connect, RUNNER_LANE_SIZE, self._q.runner_session)
+        self._enqueue_one = Prepared("conveyor_enqueue", self._q.enqueue)
+        self._lane = Lane(self._connect, LANE_SIZE, prepared=[self._enqueue_one])
+        self._runner_lane = Lane(self._connect, RUNNER_LANE_SIZE, self._q.runner_session)
         self._held: dict[str, set[int]] = {}
         """Per runner, the ids its claims returned and it has not settled: heartbeats renew only those."""
         self._held_lock = threading.Lock()
@@ -212,7 +150,7 @@ class PostgresStore:
         try:
             conn = self._pool.getconn()
             for _ in range(16):
-                if not _broken(conn):
+                if not broken(conn):
                     break
                 conn.close()
                 self._pool.putconn(conn)
@@ -252,21 +190,20 @@ class PostgresStore:
             return self._enqueue_in(_caller_connection(conn), messages)
         if len(messages) == 1 and messages[0].key is None:
             m = messages[0]  # the hot path: one prepared, autocommitted statement on a dedicated connection
-            params = (m.worker, m.event.decode(), m.delay, m.parent_id, m.root_id, m.chain, m.looped)
             pair = self._lane.get()
             if pair is None:
+                params = (m.worker, m.event.decode(), m.delay, m.parent_id, m.root_id, m.chain, m.looped)
                 with self._conn() as pooled:
                     return [_one(pooled.execute(self._q.enqueue, params, prepare=True))]
-            cur = pair[1]
             try:
-                cur.execute(self._q.enqueue, params, prepare=True)
-                row = cur.fetchone()
+                result = self._enqueue_one.run(pair[0], _enqueue_params(m))
             except BaseException:
                 self._lane.drop(pair[0])
                 raise
             self._lane.put(pair)
-            assert row is not None
-            return [row[0]]
+            value = result.get_value(0, 0)
+            assert value is not None
+            return [int(value)]
         if not messages:
             return []
         with self._conn() as own, own.transaction():
@@ -629,17 +566,18 @@ class PostgresWakeups(HintWaiter):
             self._conn = None
 
 
-def _broken(conn: Conn) -> bool:
-    """True if an idle connection must not be used: closed, or the server sent something unasked. Our
-    idle connections LISTEN to nothing, so that only happens when the server ends the session (a
-    restart, pg_terminate_backend): one zero-timeout poll of the socket, no round trip."""
-    if conn.closed:
-        return True
-    try:
-        readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
-    except (OSError, ValueError, psycopg.OperationalError):
-        return True
-    return bool(readable) or conn.pgconn.status != pq.ConnStatus.OK
+def _enqueue_params(m: NewMessage) -> list[bytes | None]:
+    """enqueue.sql's parameters as text, for ``Prepared.run`` (the lane speaks UTF-8; events are JSON in
+    UTF-8 already)."""
+    return [
+        m.worker.encode(),
+        m.event,
+        repr(float(m.delay)).encode(),
+        None if m.parent_id is None else str(m.parent_id).encode(),
+        None if m.root_id is None else str(m.root_id).encode(),
+        None if m.chain is None else m.chain.encode(),
+        b"t" if m.looped else b"f",
+    ]
 
 
 def _caller_connection(conn: Any) -> Conn:
