@@ -319,6 +319,7 @@ def bench_latency(url: str, n: int, gap: float) -> dict[str, Any]:
     stop = asyncio.Event()
 
     def serve() -> None:
+        asyncio.set_event_loop(loop)  # gather() below looks the loop up outside a running task
         loop.run_until_complete(runner.serve(stop, grace=5))
         left = asyncio.all_tasks(loop)  # helpers the runner cancelled: let them finish cancelling
         loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
