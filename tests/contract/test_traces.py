@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import conveyor
+from conveyor._stores import NewMessage, Settlement, Store, TraceRecord
 
 
 def test_trace_has_event_result_logs_emits_and_times(app: conveyor.App) -> None:
@@ -88,3 +89,30 @@ def test_captured_logs_belong_to_their_own_message(app: conveyor.App) -> None:
     app.drain()
     for trace in app.traces("w"):
         assert trace.logs == [f"ERROR myapp: message {trace.event}"]
+
+
+def test_a_settle_sent_again_after_a_lost_reply_writes_each_trace_once(store: Store) -> None:
+    """A runner whose settle committed but whose answer never arrived (the connection broke at that
+    instant) sends the same batch again: the messages are already settled, and no trace is doubled."""
+    (mid,) = store.enqueue([NewMessage("w", b'{"i": 1}')])
+    (claimed,) = store.claim("r1", {"w": None}, 10, 30.0)
+    trace = TraceRecord(
+        message_id=mid,
+        worker="w",
+        outcome="ok",
+        event=claimed.event,
+        result=None,
+        error=None,
+        traceback=None,
+        logs=[],
+        emitted=[],
+        attempt=claimed.attempt,
+        enqueued_at=claimed.enqueued_at,
+        started_at=claimed.started_at,
+        finished_at=claimed.started_at + 0.001,
+        keep=10,
+    )
+    for _ in range(2):
+        store.settle("r1", Settlement(complete=[mid], traces=[trace]))
+    assert [t.message_id for t in store.traces("w")] == [mid]
+    assert store.messages(None, None, 10) == []

@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import time
 import traceback
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -22,7 +23,9 @@ import orjson
 if TYPE_CHECKING:
     from ._runner import RunnerOptions
 
-__all__ = ["SPEC_ENV", "STOP_SIGNALS", "main"]
+__all__ = ["SPEC_ENV", "STOP_SIGNALS", "main", "open_store_patiently"]
+
+log = logging.getLogger("conveyor.runner")
 
 SPEC_ENV = "CONVEYOR_RUNNER"
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -48,6 +51,7 @@ def run_forked(app: Any, spec: dict[str, Any]) -> NoReturn:
     _die_with_parent(int(spec["parent"]))
     try:
         app.use_store(spec["store"])  # a connection of this process's own
+        open_store_patiently(app)
         from ._runner import Runner
 
         runner = Runner(app.registry, app.store, app.emitter, _options(app, spec))
@@ -55,6 +59,29 @@ def run_forked(app: Any, spec: dict[str, Any]) -> NoReturn:
         traceback.print_exc()
         _exit(1)
     _serve_and_exit(runner, spec)
+
+
+def open_store_patiently(app: Any, first_delay: float = 0.1, max_delay: float = 5.0) -> None:
+    """Open the app's store, waiting out a database that cannot be reached yet (a runner restarted
+    while PostgreSQL restarts): one warning per attempt, backoff up to ``max_delay`` seconds. A store
+    that can never work (a bad URL, a schema from a newer Conveyor, a missing driver: ValueError,
+    TypeError, RuntimeError) raises at once."""
+    delay = first_delay
+    while True:
+        try:
+            app.store  # noqa: B018 - opens, connects and migrates
+            return
+        except (ValueError, TypeError, RuntimeError):
+            raise
+        except Exception as error:
+            log.warning("cannot open the store (%s); retrying in %.1f s", _one_line(error), delay)
+            app.close()
+            time.sleep(delay)
+            delay = min(max_delay, delay * 2)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _serve_and_exit(runner: Any, spec: dict[str, Any]) -> NoReturn:
@@ -104,6 +131,7 @@ def main() -> None:
         app = load_app(spec["ref"])
         if app.url != spec["store"]:
             app.use_store(spec["store"])
+        open_store_patiently(app)  # an unreachable database is waited for, not a configuration error
         from ._runner import Runner
 
         runner = Runner(app.registry, app.store, app.emitter, _options(app, spec))

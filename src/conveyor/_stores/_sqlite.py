@@ -246,21 +246,21 @@ class SQLiteStore:
             db.executemany(
                 q.insert_trace,
                 [
-                    (
-                        t.message_id,
-                        t.worker,
-                        t.outcome,
-                        t.event,
-                        t.result,
-                        t.error,
-                        t.traceback,
-                        orjson.dumps(t.logs).decode(),
-                        orjson.dumps(t.emitted).decode(),
-                        t.attempt,
-                        t.enqueued_at,
-                        t.started_at,
-                        t.finished_at,
-                    )
+                    {
+                        "message_id": t.message_id,
+                        "worker": t.worker,
+                        "outcome": t.outcome,
+                        "event": t.event,
+                        "result": t.result,
+                        "error": t.error,
+                        "traceback": t.traceback,
+                        "logs": orjson.dumps(t.logs).decode(),
+                        "emitted": orjson.dumps(t.emitted).decode(),
+                        "attempt": t.attempt,
+                        "enqueued_at": t.enqueued_at,
+                        "started_at": t.started_at,
+                        "finished_at": t.finished_at,
+                    }
                     for t in kept
                 ],
             )
