@@ -75,3 +75,25 @@ def test_store_urls(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path}/sub/dir/c.db")
     assert (tmp_path / "sub" / "dir" / "c.db").exists()
     store.close()
+
+
+def test_messages_changed_by_hand_are_counted_again_by_recount_sql(tmp_path: Path) -> None:
+    """Counts are kept by the store's own statements (migration 0005), not by triggers on every row:
+    a hand-made change is not counted until recount.sql runs; the migration itself recounts."""
+    path = tmp_path / "q.db"
+    app = conveyor.App(f"sqlite:///{path}")
+    app.worker("w")(lambda event: None)
+    for i in range(5):
+        app.emit({"i": i}, "w")
+    assert app.status()["w"].queued == 5
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("UPDATE messages SET state = 'dead' WHERE id IN (SELECT id FROM messages LIMIT 2)")
+    db.execute("DELETE FROM messages WHERE id = (SELECT max(id) FROM messages)")
+    assert (app.status()["w"].queued, app.status()["w"].dead) == (5, 0)  # not counted by themselves
+    db.execute(Queries("sqlite").recount)
+    assert (app.status()["w"].queued, app.status()["w"].dead) == (2, 2)
+    db.execute("DELETE FROM messages")
+    db.execute(Queries("sqlite").recount)
+    assert "w" not in app.status() or app.status()["w"].queued == app.status()["w"].dead == 0
+    db.close()
+    app.close()

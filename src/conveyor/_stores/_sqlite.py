@@ -8,7 +8,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -204,6 +204,9 @@ class SQLiteStore:
             params["limits"] = orjson.dumps(limits).decode()
             rows = db.execute(self._q.claim, params).fetchall()
         self._spread.observe(runner, (row[1] for row in rows))
+        tally = _Tally()
+        tally.move((row[1] for row in rows), "queued", "running")
+        tally.apply(db, self._q.count_add)
         return rows
 
     def settle(self, runner: str, batch: Settlement) -> None:
@@ -215,32 +218,23 @@ class SQLiteStore:
     def _settle_in(self, db: sqlite3.Connection, runner: str, batch: Settlement) -> None:
         now = time.time()
         q = self._q
+        tally = _Tally()
         if batch.complete:
             db.execute(q.raise_id_floor)
-            db.executemany(q.complete, [(i,) for i in batch.complete])
-        if batch.retry:
-            db.executemany(
-                q.retry,
-                [
-                    {"id": i, "delay": delay, "error": error, "now": now, "runner": runner}
-                    for i, delay, error in batch.retry
-                ],
-            )
-        if batch.incomplete:
-            db.executemany(
-                q.incomplete,
-                [{"id": i, "delay": delay, "now": now, "runner": runner} for i, delay in batch.incomplete],
-            )
-        if batch.bury:
-            db.executemany(
-                q.bury,
-                [
-                    {"id": i, "attempt": attempt, "error": error, "runner": runner}
-                    for i, attempt, error in batch.bury
-                ],
-            )
-        if batch.release:
-            db.executemany(q.release, [{"id": i, "runner": runner} for i in batch.release])
+            for worker, state in db.execute(q.complete, (orjson.dumps(batch.complete).decode(),)):
+                tally.add(worker, state, -1)
+        for i, delay, error in batch.retry:
+            params = {"id": i, "delay": delay, "error": error, "now": now, "runner": runner}
+            tally.move(_first(db.execute(q.retry, params)), "running", "queued")
+        for i, delay in batch.incomplete:
+            params = {"id": i, "delay": delay, "now": now, "runner": runner}
+            tally.move(_first(db.execute(q.incomplete, params)), "running", "queued")
+        for i, attempt, error in batch.bury:
+            params = {"id": i, "attempt": attempt, "error": error, "runner": runner}
+            tally.move(_first(db.execute(q.bury, params)), "running", "dead")
+        for i in batch.release:
+            tally.move(_first(db.execute(q.release, {"id": i, "runner": runner})), "running", "queued")
+        tally.apply(db, q.count_add)
         if batch.traces:
             kept = _kept_traces(batch)
             db.executemany(
@@ -278,7 +272,7 @@ class SQLiteStore:
 
     def rescue(self) -> int:
         with self._write() as db:
-            return db.execute(self._q.rescue, {"now": time.time()}).rowcount
+            return self._moved(db, db.execute(self._q.rescue, {"now": time.time()}), "running", "queued")
 
     def leave(self, runner: str) -> None:
         with self._write(announce=False) as db:
@@ -336,22 +330,33 @@ class SQLiteStore:
     def cancel(self, message_id: int) -> bool:
         with self._write(announce=False) as db:
             db.execute(self._q.raise_id_floor)
-            return db.execute(self._q.cancel, (message_id,)).rowcount > 0
+            return self._moved(db, db.execute(self._q.cancel, (message_id,)), "queued", None) > 0
 
     def purge(self, worker: str) -> int:
         with self._write(announce=False) as db:
             db.execute(self._q.raise_id_floor)
-            return db.execute(self._q.purge, (worker,)).rowcount
+            purged = db.execute(self._q.purge, (worker,)).rowcount
+            return self._moved(db, [(worker,)] * purged, "queued", None)
 
     def retry_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._write() as db:
             params = {"id": message_id, "worker": worker, "now": time.time()}
-            return db.execute(self._q.retry_dead, params).rowcount
+            return self._moved(db, db.execute(self._q.retry_dead, params), "dead", "queued")
 
     def discard_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._write(announce=False) as db:
             db.execute(self._q.raise_id_floor)
-            return db.execute(self._q.discard_dead, {"id": message_id, "worker": worker}).rowcount
+            params = {"id": message_id, "worker": worker}
+            return self._moved(db, db.execute(self._q.discard_dead, params), "dead", None)
+
+    def _moved(
+        self, db: sqlite3.Connection, rows: Iterable[Sequence[Any]], source: str | None, target: str | None
+    ) -> int:
+        """Count the messages a statement moved (rows starting with their worker); return how many."""
+        tally = _Tally()
+        moved = tally.move(_first(rows), source, target)
+        tally.apply(db, self._q.count_add)
+        return moved
 
     def wakeups(self) -> Wakeups:
         """Hints that another connection wrote the database: inotify on Linux, else ``data_version``.
@@ -378,6 +383,43 @@ class SQLiteStore:
         with self._lock:
             self._db.close()
             self._gate.close()
+
+
+def _first(rows: Iterable[Sequence[Any]]) -> Iterator[Any]:
+    return (row[0] for row in rows)
+
+
+class _Tally:
+    """Net changes to ``counts`` per (worker, state) made by one transaction's statements, added once at
+    its end (count_add.sql; migrations/0005_statement_counts.sql): a claim of 50 messages of one worker
+    is two counts writes, not a hundred trigger runs."""
+
+    __slots__ = ("_net",)
+
+    def __init__(self) -> None:
+        self._net: dict[tuple[str, str], int] = {}
+
+    def add(self, worker: str, state: str, n: int) -> None:
+        key = (worker, state)
+        self._net[key] = self._net.get(key, 0) + n
+
+    def move(self, workers: Iterable[str], source: str | None, target: str | None) -> int:
+        """Messages of these workers (one name per message) left ``source`` for ``target`` (None: created
+        or deleted). Returns how many."""
+        per: dict[str, int] = {}
+        for name in workers:
+            per[name] = per.get(name, 0) + 1
+        for name, k in per.items():
+            if source is not None:
+                self.add(name, source, -k)
+            if target is not None:
+                self.add(name, target, k)
+        return sum(per.values())
+
+    def apply(self, db: sqlite3.Connection, count_add: str) -> None:
+        changes = [(w, state, n) for (w, state), n in self._net.items() if n]
+        if changes:
+            db.executemany(count_add, changes)
 
 
 class _WriterGate:

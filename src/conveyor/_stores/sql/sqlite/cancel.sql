@@ -1,1 +1,1 @@
-DELETE FROM messages WHERE id = ? AND state = 'queued'
+DELETE FROM messages WHERE id = ? AND state = 'queued' RETURNING worker

@@ -1,3 +1,4 @@
 UPDATE messages
 SET state = 'queued', attempt = max(attempt - 1, 0), runner = NULL, lease_until = NULL
 WHERE id = :id AND state = 'running' AND runner = :runner
+RETURNING worker
