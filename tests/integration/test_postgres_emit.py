@@ -174,16 +174,16 @@ def test_emits_wait_for_the_flush_and_runner_bookkeeping_does_not(pg_app: convey
     mid = pg_app.emit({"i": 1}, "w")
     (claimed,) = store.claim("r1", {"w": None}, 10, 30.0)
     assert claimed.id == mid
-    emit_pair = store._lane.get()
-    runner_pair = store._runner_lane.get()
-    assert emit_pair is not None and runner_pair is not None
+    emit_conn = store._lane.get()
+    runner_conn = store._runner_lane.get()
+    assert emit_conn is not None and runner_conn is not None
     try:
-        assert _one_value(emit_pair[0], "SHOW synchronous_commit") == "on"
-        assert _one_value(runner_pair[0], "SHOW synchronous_commit") == "off"
-        assert _one_value(runner_pair[0], "SHOW plan_cache_mode") == "force_generic_plan"
+        assert _one_value(emit_conn, "SHOW synchronous_commit") == "on"
+        assert _one_value(runner_conn, "SHOW synchronous_commit") == "off"
+        assert _one_value(runner_conn, "SHOW plan_cache_mode") == "force_generic_plan"
     finally:
-        store._lane.put(emit_pair)
-        store._runner_lane.put(runner_pair)
+        store._lane.put(emit_conn)
+        store._runner_lane.put(runner_conn)
 
 
 def _one_value(conn: Any, sql: str) -> Any:

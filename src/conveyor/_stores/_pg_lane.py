@@ -20,10 +20,9 @@ import psycopg
 from psycopg import pq
 from psycopg.errors import error_from_result
 
-__all__ = ["Conn", "Lane", "Pair", "Prepared", "broken"]
+__all__ = ["Conn", "Lane", "Prepared", "broken"]
 
 Conn = psycopg.Connection[tuple[Any, ...]]
-Pair = tuple[Conn, "psycopg.Cursor[tuple[Any, ...]]"]
 _IDLE = pq.TransactionStatus.IDLE
 _OK = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 _PLACEHOLDER = re.compile(r"%%|%s")
@@ -57,7 +56,7 @@ def _check(conn: Conn, result: pq.abc.PGresult) -> pq.abc.PGresult:
 
 
 class Lane:
-    """A few dedicated autocommit connections, each with its cursor, handed out without the pool's
+    """A few dedicated autocommit connections, handed out without the pool's
     bookkeeping (one statement is one round trip). ``get`` returns None when all ``size`` are busy, and
     the caller uses the pool. A connection the server dropped is never handed out.
 
@@ -75,20 +74,20 @@ class Lane:
         self._size = size
         self._session = session
         self._prepared = tuple(prepared)
-        self._idle: queue.SimpleQueue[Pair] = queue.SimpleQueue()
+        self._idle: queue.SimpleQueue[Conn] = queue.SimpleQueue()
         self._count = 0
         self._lock = threading.Lock()
         self.closed = False
 
-    def get(self) -> Pair | None:
+    def get(self) -> Conn | None:
         while True:
             try:
-                pair = self._idle.get_nowait()
+                conn = self._idle.get_nowait()
             except queue.Empty:
                 break
-            if not broken(pair[0]):
-                return pair
-            self.drop(pair[0])
+            if not broken(conn):
+                return conn
+            self.drop(conn)
         with self._lock:
             if self._count >= self._size:
                 return None
@@ -105,13 +104,13 @@ class Lane:
             with self._lock:
                 self._count -= 1
             raise
-        return conn, conn.cursor()
+        return conn
 
-    def put(self, pair: Pair) -> None:
-        if self.closed or pair[0].pgconn.transaction_status != _IDLE:
-            self.drop(pair[0])
+    def put(self, conn: Conn) -> None:
+        if self.closed or conn.pgconn.transaction_status != _IDLE:
+            self.drop(conn)
         else:
-            self._idle.put(pair)
+            self._idle.put(conn)
 
     def drop(self, conn: Conn) -> None:
         with self._lock:
@@ -122,7 +121,7 @@ class Lane:
         self.closed = True
         while True:
             try:
-                conn, _ = self._idle.get_nowait()
+                conn = self._idle.get_nowait()
             except queue.Empty:
                 break
             conn.close()

@@ -190,17 +190,17 @@ class PostgresStore:
             return self._enqueue_in(_caller_connection(conn), messages)
         if len(messages) == 1 and messages[0].key is None:
             m = messages[0]  # the hot path: one prepared, autocommitted statement on a dedicated connection
-            pair = self._lane.get()
-            if pair is None:
+            lane = self._lane.get()
+            if lane is None:
                 params = (m.worker, m.event.decode(), m.delay, m.parent_id, m.root_id, m.chain, m.looped)
                 with self._conn() as pooled:
                     return [_one(pooled.execute(self._q.enqueue, params, prepare=True))]
             try:
-                result = self._enqueue_one.run(pair[0], _enqueue_params(m))
+                result = self._enqueue_one.run(lane, _enqueue_params(m))
             except BaseException:
-                self._lane.drop(pair[0])
+                self._lane.drop(lane)
                 raise
-            self._lane.put(pair)
+            self._lane.put(lane)
             value = result.get_value(0, 0)
             assert value is not None
             return [int(value)]
@@ -306,17 +306,17 @@ class PostgresStore:
         """A connection for runner bookkeeping, and whether it came from the pool: a runner-lane
         connection has the runner settings for its session (runner_session.sql); a pooled one needs them
         per transaction (runner_transaction.sql)."""
-        pair = self._runner_lane.get()
-        if pair is None:
+        lane = self._runner_lane.get()
+        if lane is None:
             with self._conn() as conn:
                 yield conn, True
             return
         try:
-            yield pair[0], False
+            yield lane, False
         except BaseException:
-            self._runner_lane.drop(pair[0])
+            self._runner_lane.drop(lane)
             raise
-        self._runner_lane.put(pair)
+        self._runner_lane.put(lane)
 
     def _settle_in(self, cur: psycopg.Cursor[tuple[Any, ...]], runner: str, batch: Settlement) -> None:
         q = self._q

@@ -335,8 +335,11 @@ class SQLiteStore:
     def purge(self, worker: str) -> int:
         with self._write(announce=False) as db:
             db.execute(self._q.raise_id_floor)
-            purged = db.execute(self._q.purge, (worker,)).rowcount
-            return self._moved(db, [(worker,)] * purged, "queued", None)
+            purged: int = db.execute(self._q.purge, (worker,)).rowcount
+            tally = _Tally()
+            tally.add(worker, "queued", -purged)
+            tally.apply(db, self._q.count_add)
+            return purged
 
     def retry_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._write() as db:
