@@ -34,6 +34,7 @@ def test_older_database_is_migrated_and_keeps_its_messages(tmp_path: Path) -> No
     db.close()
     app = conveyor.App(f"sqlite:///{path}")
     assert [m.event for m in app.messages()] == [{"old": True}]
+    assert app.status()["w"].queued == 1  # counted by the migrations
     assert app.store.schema_version() == migrations("sqlite")[-1][0] > version  # type: ignore[attr-defined]
     app.close()
 
