@@ -124,7 +124,8 @@ def bench_emit(url: str, n: int, rounds: int) -> dict[str, Any]:
                 ("raw_messages_table", lambda: same_table.rate(n)),
                 ("raw_libpq", lambda: libpq.rate(n)),
             ]
-            for name, step in steps[r % 4 :] + steps[: r % 4]:
+            shift = r % len(steps)
+            for name, step in steps[shift:] + steps[:shift]:
                 rates[name].append(step())
     finally:
         app.close()

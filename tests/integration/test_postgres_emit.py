@@ -236,3 +236,19 @@ def test_a_statement_error_on_the_emit_hot_path_is_psycopgs_error_and_changes_no
     pg_app.emit({"i": 3}, "w")  # the lane replaced the connection it gave up
     assert [m.event for m in pg_app.messages()] == [{"i": 1}, {"i": 3}]
     assert pg_app.status()["w"].queued == 2
+
+
+def test_a_lane_connection_whose_setup_fails_is_closed_and_not_counted(pg_url: str) -> None:
+    from conveyor._stores._pg_lane import Lane, Prepared
+
+    opened: list[psycopg.Connection[Any]] = []
+
+    def connect() -> psycopg.Connection[Any]:
+        opened.append(psycopg.connect(pg_url, autocommit=True))
+        return opened[-1]
+
+    lane = Lane(connect, 1, prepared=[Prepared("bad", "SELECT * FROM no_such_table WHERE a = %s")])
+    for _ in range(2):  # the size of one stays free after each failure
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            lane.get()
+    assert len(opened) == 2 and all(c.closed for c in opened)

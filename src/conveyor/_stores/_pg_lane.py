@@ -9,6 +9,7 @@ its rows (docs/benchmarks.md, "Where the time went").
 
 from __future__ import annotations
 
+import itertools
 import queue
 import re
 import select
@@ -35,7 +36,7 @@ class Prepared:
 
     def __init__(self, name: str, sql: str) -> None:
         self.name = name.encode()
-        numbers = iter(range(1, sql.count("%s") + 1))
+        numbers = itertools.count(1)
         numbered = _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else f"${next(numbers)}", sql)
         self.text = numbered.encode()
 
@@ -56,12 +57,13 @@ def _check(conn: Conn, result: pq.abc.PGresult) -> pq.abc.PGresult:
 
 
 class Lane:
-    """A few dedicated autocommit connections, handed out without the pool's
-    bookkeeping (one statement is one round trip). ``get`` returns None when all ``size`` are busy, and
-    the caller uses the pool. A connection the server dropped is never handed out.
+    """A few dedicated autocommit connections, handed out without the pool's bookkeeping (one statement
+    is one round trip). ``get`` returns None when all ``size`` are busy, and the caller uses the pool. A
+    connection the server dropped is never handed out.
 
-    Each new connection speaks UTF-8, runs ``session`` (SET statements for its whole session) and
-    prepares ``prepared``."""
+    Each new connection runs ``session`` (SET statements for its whole session) and prepares
+    ``prepared``; a lane with prepared statements makes its connections speak UTF-8, the encoding of
+    their text parameters."""
 
     def __init__(
         self,
@@ -94,6 +96,11 @@ class Lane:
             self._count += 1
         try:
             conn = self._connect()
+        except BaseException:
+            with self._lock:
+                self._count -= 1
+            raise
+        try:
             if self._prepared and conn.info.encoding != "utf-8":
                 conn.execute("SET client_encoding = 'UTF8'")
             if self._session:
@@ -101,8 +108,7 @@ class Lane:
             for statement in self._prepared:
                 statement.prepare(conn)
         except BaseException:
-            with self._lock:
-                self._count -= 1
+            self.drop(conn)  # not left open for the garbage collector
             raise
         return conn
 
