@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from typing import Any
 
 import orjson
 
-__all__ = ["decode", "encode_event", "encode_result"]
+__all__ = ["MAX_DEPTH", "decode", "encode_event", "encode_result", "parse_json"]
 
 # Datetimes, dataclasses and str/int/dict/list subclasses are refused rather than silently converted:
 # an event must come back out of the queue as the same JSON value that went in.
 _STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 _INT_LIMIT = 2**63
+MAX_DEPTH = 254
+"""How many containers (lists, dicts) an event may nest, one inside the other: the depth orjson writes."""
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+"""19 digits in a row: the shortest text of an int outside the 64-bit range (2**63 has 19 digits)."""
 
 
 def encode_event(event: Any, max_bytes: int) -> bytes:
@@ -20,8 +26,8 @@ def encode_event(event: Any, max_bytes: int) -> bytes:
     try:
         data = orjson.dumps(event, option=_STRICT)
     except TypeError:
-        _raise_at_path(event)
-        raise  # pragma: no cover - _raise_at_path always raises
+        _raise_at_path(event, "event", [])
+        raise  # refused for a reason the walk does not know: orjson's own message
     if b"null" in data:  # orjson writes NaN and infinities as null: find out whether that happened
         _check_floats(event, "event")
     if len(data) > max_bytes:
@@ -45,8 +51,40 @@ def decode(data: bytes | str) -> Any:
     return orjson.loads(data)
 
 
-def _raise_at_path(value: Any, path: str = "event") -> None:
-    """Walk a value that orjson refused and raise a TypeError naming the first bad spot."""
+def parse_json(data: bytes | str) -> Any:
+    """Parse JSON text from outside (the CLI, HTTP) into a value ``encode_event`` accepts as it is.
+
+    Raises ValueError with one line for malformed JSON, an int outside the 64-bit range (orjson
+    would read it as a float), and nesting deeper than ``MAX_DEPTH``.
+    """
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        if str(error).startswith("depth limit exceeded"):
+            raise ValueError(_too_deep("JSON")) from None
+        raise ValueError(f"malformed JSON: {error}") from None
+    if type(value) in (list, dict):
+        try:
+            orjson.dumps(value)  # C speed; refuses only nesting past MAX_DEPTH for a parsed value
+        except TypeError:
+            raise ValueError(_too_deep("JSON")) from None
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if _LONG_NUMBER.search(raw):  # maybe an int orjson turned into a float: read the ints exactly
+        try:
+            _raise_at_path(json.loads(data), "JSON", [])
+        except TypeError as error:
+            raise ValueError(str(error)) from None
+    return value
+
+
+def _too_deep(path: str) -> str:
+    return f"{path}: nested deeper than {MAX_DEPTH} levels of lists and dicts (the limit for events)"
+
+
+def _raise_at_path(value: Any, path: str, open_: list[int]) -> None:
+    """Walk a value that orjson refused and raise a TypeError naming the first bad spot (a
+    ValueError for nesting past ``MAX_DEPTH`` or a container inside itself). ``open_``: the ids of the
+    containers around ``value``."""
     if value is None or type(value) in (str, bool):
         return
     if type(value) is int:
@@ -55,19 +93,33 @@ def _raise_at_path(value: Any, path: str = "event") -> None:
         return
     if type(value) is float:
         return
-    if type(value) is dict:
-        for key, item in value.items():
-            if type(key) is not str:
-                raise TypeError(
-                    f"{path}: dict key {key!r} is a {type(key).__name__}; JSON object keys must be str"
-                )
-            _raise_at_path(item, f"{path}[{key!r}]")
-        return
-    if type(value) in (list, tuple):
-        for index, item in enumerate(value):
-            _raise_at_path(item, f"{path}[{index}]")
+    if type(value) in (dict, list, tuple):
+        if id(value) in open_:
+            raise ValueError(
+                f"{path}: the {type(value).__name__} contains itself, so it nests without end "
+                f"(events nest at most {MAX_DEPTH} levels)"
+            )
+        if len(open_) >= MAX_DEPTH:
+            raise ValueError(_too_deep(path))
+        open_.append(id(value))
+        if type(value) is dict:
+            for key, item in value.items():
+                if type(key) is not str:
+                    raise TypeError(
+                        f"{path}: dict key {key!r} is {_article(type(key).__name__)}; "
+                        "JSON object keys must be str"
+                    )
+                _raise_at_path(item, f"{path}[{key!r}]", open_)
+        else:
+            for index, item in enumerate(value):
+                _raise_at_path(item, f"{path}[{index}]", open_)
+        open_.pop()
         return
     raise TypeError(f"{path}: {type(value).__name__} is not JSON-encodable")
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
 
 
 def _check_floats(value: Any, path: str) -> None:
