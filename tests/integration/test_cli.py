@@ -221,7 +221,7 @@ def test_python_emit_to_unknown_warns_but_the_cli_does_not(url: str) -> None:
 
 
 def test_printed_store_urls_hide_the_password() -> None:
-    from conveyor._cli import _safe_url
+    from conveyor._cli._common import safe_url as _safe_url
 
     assert _safe_url("postgresql://ada:s3cret@db:5432/q") == "postgresql://ada:***@db:5432/q"
     assert _safe_url("sqlite:///x.db") == "sqlite:///x.db"

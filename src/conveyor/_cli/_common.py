@@ -1,0 +1,215 @@
+"""What every command shares: options, the App a command works on, errors, tables and output."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+import orjson
+
+from .._errors import UnknownWorkerWarning
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .._app import App
+    from .._message import Message, Trace, WorkerStatus
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def bad_input() -> Iterator[None]:
+    """ValueError/TypeError from the API (bad names, bad values) become a usage error: exit 2."""
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        raise click.UsageError(str(error) or type(error).__name__) from None
+
+
+def opt(*decls: str, **kwargs: Any) -> Callable[[F], F]:
+    """A click option with an environment variable (CONVEYOR_<NAME>), shown in --help."""
+    if "envvar" not in kwargs:
+        long = next(d for d in decls if d.startswith("--"))
+        kwargs["envvar"] = "CONVEYOR_" + long[2:].upper().replace("-", "_")
+    kwargs.setdefault("show_envvar", True)
+    return click.option(*decls, **kwargs)
+
+
+store_option = opt(
+    "--store",
+    envvar="CONVEYOR_STORE",
+    metavar="URL",
+    help="Store URL: sqlite:///path.db or postgresql://… (default: the app's, else sqlite:///conveyor.db).",
+)
+json_option = opt(
+    "--json", "as_json", is_flag=True, envvar="CONVEYOR_JSON", help="Print JSON instead of a table."
+)
+host_option = opt(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="CONVEYOR_HOST",
+    help="Address to serve the dashboard and API on (beyond loopback needs CONVEYOR_TOKEN).",
+)
+port_option = opt(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    envvar="CONVEYOR_PORT",
+    help="Port for the dashboard and API (0: any free port).",
+)
+token_option = opt(
+    "--token",
+    envvar="CONVEYOR_TOKEN",
+    metavar="TOKEN",
+    show_default=False,
+    help="Bearer token every HTTP request must carry (prefer the environment variable).",
+)
+
+
+def open_app(store: str | None, ref: str | None = None) -> App:
+    """The App a command works on: the APP argument, else a bare App on the store."""
+    from .._app import App
+    from .._loader import load_app
+
+    with bad_input():
+        if ref is not None:
+            app = load_app(ref)
+            if store:
+                app.use_store(store)
+        else:
+            app = App(store or None)
+        click.get_current_context().call_on_close(app.close)
+        url = app.url
+        try:
+            app.store  # noqa: B018 - open (and migrate) now, so a bad URL is reported here
+        except (ValueError, TypeError):
+            raise
+        except Exception as error:
+            raise click.ClickException(f"cannot open store {safe_url(url)}: {error}") from None
+    return app
+
+
+def safe_url(url: str) -> str:
+    """The store URL without its password, for printing."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def print_json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 200
+    return Console(stderr=stderr, soft_wrap=False, highlight=False, width=width)
+
+
+def table(*columns: str) -> Table:
+    from rich.table import Table
+
+    out = Table(box=None, pad_edge=False, header_style="bold")
+    for column in columns:
+        right = column in ("queued", "scheduled", "running", "dead", "id", "attempt", "count", "message")
+        out.add_column(column, justify="right" if right else "left", overflow="fold")
+    return out
+
+
+def when(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def compact(value: Any, width: int = 60) -> str:
+    text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def seconds(value: float) -> str:
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _state(w: WorkerStatus) -> str:
+    if w.blocked:
+        return f"blocked: {w.blocked}"
+    if w.paused:
+        return "paused"
+    return "unknown" if w.unknown else "active"
+
+
+def status_table(statuses: Sequence[WorkerStatus]) -> Table:
+    out = table("worker", "state", "queued", "scheduled", "running", "dead")
+    for w in statuses:
+        out.add_row(w.name, _state(w), str(w.queued), str(w.scheduled), str(w.running), str(w.dead))
+    return out
+
+
+def messages_table(messages: Sequence[Message]) -> Table:
+    out = table("id", "worker", "state", "attempt", "enqueued", "runs at", "event", "last error")
+    for m in messages:
+        out.add_row(
+            str(m.id),
+            m.worker,
+            m.state,
+            str(m.attempt),
+            when(m.enqueued_at),
+            when(m.run_at),
+            compact(m.event),
+            m.last_error or "",
+        )
+    return out
+
+
+def traces_table(traces: Sequence[Trace]) -> Table:
+    out = table("finished", "message", "attempt", "outcome", "wait", "run", "result / error")
+    for t in traces:
+        detail = t.error if t.outcome != "ok" else compact(t.result)
+        out.add_row(
+            when(t.finished_at),
+            str(t.message_id),
+            str(t.attempt),
+            t.outcome,
+            seconds(t.wait),
+            seconds(t.duration),
+            detail or "",
+        )
+    return out
+
+
+def emit_quietly(
+    app: App, event: Any, worker: str, delay: float | None = None, key: str | None = None
+) -> int:
+    """Emit without the Python-side warning: the CLI and HTTP accept unknown workers by design."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownWorkerWarning)
+        return app.emit(event, worker, delay=delay, key=key)
+
+
+@contextmanager
+def progress() -> Iterator[Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=True,
+    ) as bar:
+        yield bar

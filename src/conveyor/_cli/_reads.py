@@ -1,0 +1,141 @@
+"""Read commands: status (optionally live), traces, messages, dead letters and unknown workers."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import click
+import orjson
+
+from .._message import STATES
+from ._common import (
+    bad_input,
+    compact,
+    console,
+    json_option,
+    messages_table,
+    open_app,
+    opt,
+    print_json,
+    safe_url,
+    status_table,
+    store_option,
+    table,
+    traces_table,
+    when,
+)
+
+
+@click.command()
+@store_option
+@json_option
+@opt("--watch", is_flag=True, help="Keep the table on screen, updated live, until Ctrl-C.")
+@opt(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=1.0,
+    show_default=True,
+    envvar="CONVEYOR_WATCH_INTERVAL",
+    help="Seconds between updates with --watch.",
+)
+def status(store: str | None, as_json: bool, watch: bool, interval: float) -> None:
+    """Every worker with queued / scheduled / running / dead counts and its state."""
+    app = open_app(store)
+    if not watch:
+        statuses = list(app.status().values())
+        if as_json:
+            print_json(statuses)
+        else:
+            console().print(status_table(statuses) if statuses else "no workers")
+        return
+    if as_json:
+        try:
+            while True:
+                click.echo(
+                    orjson.dumps({"at": datetime.now(UTC), "workers": list(app.status().values())}).decode()
+                )
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            return
+    from rich.console import Group
+    from rich.live import Live
+    from rich.text import Text
+
+    def frame() -> Group:
+        stamp = Text(f"{when(datetime.now(UTC))} UTC · {safe_url(app.url)} · Ctrl-C to stop", style="dim")
+        return Group(stamp, status_table(list(app.status().values())))
+
+    try:
+        with Live(frame(), console=console(), auto_refresh=False) as live:
+            while True:
+                time.sleep(interval)
+                live.update(frame(), refresh=True)
+    except KeyboardInterrupt:
+        return
+
+
+@click.command()
+@click.argument("worker")
+@store_option
+@json_option
+def traces(worker: str, store: str | None, as_json: bool) -> None:
+    """The last traces of WORKER, newest first."""
+    app = open_app(store)
+    with bad_input():
+        found = app.traces(worker)
+    if as_json:
+        print_json(found)
+    else:
+        console().print(traces_table(found) if found else f"no traces of {worker}")
+
+
+@click.command()
+@click.argument("worker", required=False)
+@opt("--state", type=click.Choice(STATES), help="Only messages in this state.")
+@opt("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True, help="At most this many.")
+@store_option
+@json_option
+def messages(worker: str | None, state: str | None, limit: int, store: str | None, as_json: bool) -> None:
+    """Messages, oldest first: all, or WORKER's."""
+    app = open_app(store)
+    with bad_input():
+        found = app.messages(worker, state, limit)  # type: ignore[arg-type]
+    if as_json:
+        print_json(found)
+    else:
+        console().print(messages_table(found) if found else "no messages")
+
+
+@click.command()
+@click.argument("worker", required=False)
+@store_option
+@json_option
+def dead(worker: str | None, store: str | None, as_json: bool) -> None:
+    """Dead letters: all, or WORKER's."""
+    app = open_app(store)
+    with bad_input():
+        found = app.dead(worker)
+    if as_json:
+        print_json(found)
+    else:
+        console().print(messages_table(found) if found else "no dead letters")
+
+
+@click.command()
+@store_option
+@json_option
+def unknown(store: str | None, as_json: bool) -> None:
+    """Workers emitted to that no running app defines (the "404" list)."""
+    app = open_app(store)
+    found = app.unknown()
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        console().print("no unknown workers")
+        return
+    out = table("worker", "count", "first emit", "last emit", "sample event")
+    for u in found:
+        out.add_row(u.name, str(u.count), when(u.first_emit), when(u.last_emit), compact(u.sample_event))
+    console().print(out)
