@@ -217,6 +217,10 @@ def test_pause_stops_processing(page: Page, server: Server) -> None:
 
 def test_open_a_trace_and_replay_it(page: Page, server: Server) -> None:
     server.emit({"order": 42, "customer": "grace@example.com", "items": ["desk"]}, "orders")
+    deadline = time.monotonic() + 10  # the newest trace (opened below) must be this message's
+    while not any(t.event.get("order") == 42 for t in server.app.traces("orders")):
+        assert time.monotonic() < deadline, "order 42 was not processed"
+        time.sleep(0.05)
     page.locator('#workers tr[data-worker="orders"] a').click()
     expect(page).to_have_url(re.compile(r"\?worker=orders$"))
     expect(page.locator("#live")).to_have_text("live", timeout=10_000)
