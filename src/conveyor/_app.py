@@ -186,9 +186,14 @@ class App:
             check_worker_name(worker)
         if state is not None and state not in STATES:
             raise ValueError(f"state must be one of {', '.join(STATES)}, not {state!r}")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"limit must be an int >= 1, not {limit!r}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_ID:
+            raise ValueError(f"limit must be an int from 1 to {MAX_ID}, not {_shown(limit)}")
         return self.store.messages(worker, state, limit)
+
+    def message(self, id: int) -> Message | None:
+        """One message by id (queued, scheduled, running or dead); None if there is none (it finished,
+        was cancelled or discarded, or never existed)."""
+        return self.store.message(_message_id(id))
 
     def traces(self, name: str) -> list[Trace]:
         """The kept traces of a worker, newest first."""
@@ -278,10 +283,23 @@ def _run_coroutine(factory: Callable[[], Any]) -> Any:
     return box["value"]
 
 
+MAX_ID = 2**63 - 1
+"""The largest id a store holds (a signed 64-bit integer in both dialects)."""
+
+
 def _message_id(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not isinstance(value, int):
         raise TypeError(f"a message id is an int, not {type(value).__name__}")
+    if isinstance(value, bool) or not 1 <= value <= MAX_ID:
+        raise ValueError(f"a message id is an int from 1 to {MAX_ID}, not {_shown(value)}")
     return value
+
+
+def _shown(value: object) -> str:
+    """``repr``, except of an int too long to print (Python refuses past 4,300 digits)."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"an int of {value.bit_length()} bits"
+    return f"{value!r:.40}"
 
 
 def _dead_target(message_id: int | None, worker: str | None) -> tuple[int | None, str | None]:

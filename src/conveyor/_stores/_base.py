@@ -183,6 +183,10 @@ class Store(Protocol):
 
     def messages(self, worker: str | None, state: State | None, limit: int) -> list[Message]: ...
 
+    def message(self, message_id: int) -> Message | None:
+        """One message by id (queued, scheduled, running or dead); None when there is none."""
+        ...
+
     def traces(self, worker: str) -> list[Trace]: ...
 
     # -- operator actions -----------------------------------------------------------------------

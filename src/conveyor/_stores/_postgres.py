@@ -446,6 +446,12 @@ class PostgresStore:
             rows = cur.fetchall()
         return _rows.messages(rows)
 
+    def message(self, message_id: int) -> Message | None:
+        with self._conn() as conn:
+            rows = conn.execute(self._q.message, (message_id,)).fetchall()
+        found = _rows.messages(rows)
+        return found[0] if found else None
+
     def traces(self, worker: str) -> list[Trace]:
         with self._conn() as conn:
             rows = conn.execute(self._q.traces, (worker,)).fetchall()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import itertools
 import os
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -36,12 +38,15 @@ class StoreVersionError(RuntimeError):
 class SQLiteStore:
     """Store on one SQLite database. ``path`` ``":memory:"`` keeps it in this process only."""
 
-    def __init__(self, path: str, *, url: str | None = None, busy_timeout: float = 60.0) -> None:
+    def __init__(
+        self, path: str, *, url: str | None = None, busy_timeout: float = 60.0, create: bool = True
+    ) -> None:
+        """``create=False``: open an existing database only (its folders and file are not created)."""
         if sqlite3.sqlite_version_info < _MIN_SQLITE:
             raise RuntimeError(f"Conveyor needs SQLite >= 3.35; this Python has {sqlite3.sqlite_version}")
         self.url = url or f"sqlite:///{path}"
         self.path = path
-        if path != ":memory:":
+        if path != ":memory:" and create:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._q = Queries("sqlite")
         self._busy_timeout = busy_timeout
@@ -49,8 +54,23 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._spread = ClaimSpread()
         self._gate = _WriterGate(path)
+        try:
+            self._open(path, busy_timeout, create)
+        except BaseException:
+            if hasattr(self, "_db"):
+                self._db.close()
+            self._gate.close(discard=True)  # a file that is not a database keeps no sidecar of ours
+            raise
+
+    def _open(self, path: str, busy_timeout: float, create: bool) -> None:
+        target = path if create or path == ":memory:" else f"file:{quote(path)}?mode=rw"
         self._db = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=busy_timeout, cached_statements=256
+            target,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=busy_timeout,
+            cached_statements=256,
+            uri=target is not path,
         )
         # Small pages for a new database: a WAL commit writes every page it touched in full, and the
         # hot path (one emit = one commit of a ~100-byte row and its index entries) touches 3-4 pages:
@@ -321,6 +341,13 @@ class SQLiteStore:
             ).fetchall()
         return _rows.messages(rows, now)
 
+    def message(self, message_id: int) -> Message | None:
+        now = time.time()
+        with self._lock:
+            rows = self._db.execute(self._q.message, (message_id,)).fetchall()
+        found = _rows.messages(rows, now)
+        return found[0] if found else None
+
     def traces(self, worker: str) -> list[Trace]:
         with self._lock:
             rows = self._db.execute(self._q.traces, (worker,)).fetchall()
@@ -436,18 +463,27 @@ class _WriterGate:
 
     In-memory databases need no gate (one connection)."""
 
-    __slots__ = ("_fd", "path")
+    __slots__ = ("_created", "_fd", "path")
 
     def __init__(self, path: str) -> None:
         self._fd = -1
+        self._created = False
         self.path: str | None = None
         if path == ":memory:" or path.startswith("file::memory:"):
             return
         try:
-            self._fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            self._created = True
+        except FileExistsError:
+            pass
+        except OSError:
+            return  # a read-only directory: SQLite's locking alone
+        try:
+            if self._fd < 0:
+                self._fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self.path = f"{path}-writer"
         except OSError:
-            self._fd = -1  # a read-only directory: SQLite's locking alone
+            self._fd = -1
 
     def announce(self) -> None:
         """After a commit that may make messages due, while the gate is still held: rewrite the gate
@@ -465,10 +501,14 @@ class _WriterGate:
         if self._fd >= 0:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
-    def close(self) -> None:
+    def close(self, discard: bool = False) -> None:
+        """``discard``: the store failed to open; remove the file too if this gate created it."""
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+            if discard and self._created and self.path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path)
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
