@@ -20,7 +20,8 @@ def app(make_app):  # type: ignore[no-untyped-def]
     return app
 
 
-OUT_OF_RANGE_IDS = [0, -1, -(2**63), 2**63, 2**64, 10**30, 10**5000, True, False]
+HUGE = pytest.param(10**5000, id="10**5000")
+OUT_OF_RANGE_IDS = [0, -1, -(2**63), 2**63, 2**64, 10**30, HUGE, True, False]
 
 
 @pytest.mark.parametrize("bad", OUT_OF_RANGE_IDS)
@@ -45,7 +46,7 @@ def test_the_largest_id_is_accepted_and_simply_not_found(app: conveyor.App) -> N
     assert app.discard_dead(id=top) == 0
 
 
-@pytest.mark.parametrize("bad", [0, -5, 2**63, 10**20, 10**5000, True, 1.5, "10"])
+@pytest.mark.parametrize("bad", [0, -5, 2**63, 10**20, HUGE, True, 1.5, "10"])
 def test_out_of_range_limits_are_a_clear_value_error(app: conveyor.App, bad: Any) -> None:
     with pytest.raises(ValueError, match="limit must be an int from 1 to 9223372036854775807"):
         app.messages(limit=bad)
