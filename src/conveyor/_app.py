@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ._emitter import Emitter
+from ._emitter import MAX_DELAY, Emitter
 from ._message import STATES, Message, State, Trace, UnknownWorker, WorkerStatus
 from ._registry import Backoff, Handler, Registry, WorkerSpec, check_worker_name
 from ._runtime import DEFAULT_SLOTS, Runner, RunnerOptions
@@ -37,8 +37,10 @@ class App:
         max_event_bytes: int = 1_048_576,
     ) -> None:
         for what, value in (("lease", lease), ("incomplete_delay", incomplete_delay)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-                raise ValueError(f"{what} must be seconds > 0, not {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_DELAY:
+                raise ValueError(
+                    f"{what} must be seconds > 0 and at most {MAX_DELAY:,.0f}, not {value!r:.40}"
+                )
         if isinstance(max_event_bytes, bool) or not isinstance(max_event_bytes, int) or max_event_bytes < 2:
             raise ValueError(f"max_event_bytes must be an int >= 2, not {max_event_bytes!r}")
         self._url: str | None = store if isinstance(store, str) or store is None else store.url

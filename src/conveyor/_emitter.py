@@ -14,9 +14,11 @@ from ._errors import UnknownWorkerWarning
 from ._registry import Registry, check_worker_name
 from ._stores import NewMessage, Store
 
-__all__ = ["DEFAULT_LOOP_LIMIT", "Emitter"]
+__all__ = ["DEFAULT_LOOP_LIMIT", "MAX_DELAY", "Emitter", "check_delay"]
 
 DEFAULT_LOOP_LIMIT = 1000
+MAX_DELAY = 315_576_000.0
+"""The furthest ahead a message may be scheduled: 10 years (of 365.25 days), in seconds."""
 
 
 class Emitter:
@@ -125,9 +127,18 @@ def _delay(delay: float | None, at: datetime | None) -> float:
             raise TypeError(f"at must be a datetime, not {type(at).__name__}")
         if at.tzinfo is None:
             raise ValueError("at must be a timezone-aware datetime (for example datetime.now(UTC))")
-        return max(0.0, at.timestamp() - time.time())
+        seconds = at.timestamp() - time.time()
+        if seconds > MAX_DELAY:
+            raise ValueError(f"at must be at most 10 years from now ({MAX_DELAY:,.0f} seconds), not {at}")
+        return max(0.0, seconds)
     if delay is None:
         return 0.0
-    if isinstance(delay, bool) or not isinstance(delay, int | float) or not delay >= 0:
-        raise ValueError(f"delay must be seconds >= 0, not {delay!r}")
-    return float(delay)
+    return check_delay(delay, "delay")
+
+
+def check_delay(value: object, what: str) -> float:
+    """``value`` as seconds from 0 to ``MAX_DELAY``, or a ValueError naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_DELAY:
+        shown = f"{value!r:.40}" if not isinstance(value, int) or value.bit_length() < 128 else "a huge int"
+        raise ValueError(f"{what} must be seconds from 0 to {MAX_DELAY:,.0f} (10 years), not {shown}")
+    return float(value)

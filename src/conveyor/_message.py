@@ -13,9 +13,22 @@ Outcome = Literal["ok", "error", "incomplete", "timeout"]
 STATES: tuple[State, ...] = ("queued", "scheduled", "running", "dead")
 
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+_EARLIEST_SECONDS = _EARLIEST.timestamp()
+_LATEST_SECONDS = _LATEST.timestamp()
+
+
 def to_datetime(seconds: float) -> datetime:
-    """Store time (seconds since the epoch) as an aware UTC datetime."""
-    return datetime.fromtimestamp(seconds, UTC)
+    """Store time (seconds since the epoch) as an aware UTC datetime.
+
+    A time a datetime cannot hold (a row written by hand or by another program: past the year 9999,
+    before the year 1, infinite, NaN) is shown as the nearest one it can: ``datetime.max`` or
+    ``datetime.min`` in UTC (NaN as ``datetime.max``: PostgreSQL orders NaN after every number).
+    """
+    if _EARLIEST_SECONDS < seconds < _LATEST_SECONDS:
+        return datetime.fromtimestamp(seconds, UTC)
+    return _EARLIEST if seconds <= _EARLIEST_SECONDS else _LATEST
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import warnings
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 import conveyor
+from conveyor._emitter import MAX_DELAY
+from conveyor._stores import Store
+from conveyor._stores._postgres import PostgresStore
+from conveyor._stores._sqlite import SQLiteStore
 
 
 @pytest.fixture
@@ -56,3 +63,89 @@ def test_the_largest_limit_is_accepted(app: conveyor.App) -> None:
     app.emit("x", "w")
     assert len(app.messages(limit=2**63 - 1)) == 1
     assert len(app.messages("w", "queued", limit=2**63 - 1)) == 1
+
+
+# -- delays and times ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delay", [MAX_DELAY + 1, 1e12, 1e300, math.inf, math.nan, -1, -math.inf, True, "5"])
+def test_a_delay_past_the_bound_is_refused_and_nothing_written(app: conveyor.App, delay: Any) -> None:
+    with pytest.raises(ValueError, match=r"delay must be seconds from 0 to 315,576,000 \(10 years\)"):
+        app.emit("x", "w", delay=delay)
+    assert app.messages() == [] and app.status()["w"].scheduled == 0
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime.now(UTC) + timedelta(days=3653),
+        datetime.max.replace(tzinfo=UTC),
+        datetime(9999, 1, 1, tzinfo=timezone(timedelta(hours=-12))),
+    ],
+)
+def test_an_at_past_the_bound_is_refused_and_nothing_written(app: conveyor.App, at: datetime) -> None:
+    with pytest.raises(ValueError, match=r"at must be at most 10 years from now"):
+        app.emit("x", "w", at=at)
+    assert app.messages() == []
+
+
+def test_the_bound_itself_is_accepted_and_readable(app: conveyor.App) -> None:
+    first = app.emit("far", "w", delay=MAX_DELAY)
+    second = app.emit("far", "w", at=datetime.now(UTC) + timedelta(days=3650))
+    old = app.emit("past", "w", at=datetime.min.replace(tzinfo=UTC))
+    assert [m.id for m in app.messages()] == [old, second, first]
+    assert app.message(first).state == "scheduled"  # type: ignore[union-attr]
+    assert app.drain() == 1
+
+
+def test_incomplete_delay_has_the_same_bound(make_app) -> None:  # type: ignore[no-untyped-def]
+    for bad in (MAX_DELAY + 1, math.inf, math.nan):
+        with pytest.raises(ValueError, match="incomplete_delay must be seconds"):
+            make_app(incomplete_delay=bad)
+
+
+def write_times(store: Store, message_id: int, **columns: float) -> None:
+    """Set a message's time columns as a hand edit or an older version might have left them."""
+    names = list(columns)
+    if isinstance(store, PostgresStore):
+        sets = ", ".join(f"{name} = %s" for name in names)
+        with store._conn() as conn:
+            conn.execute(
+                f"UPDATE {store.schema}.messages SET {sets} WHERE id = %s", [*columns.values(), message_id]
+            )
+    else:
+        assert isinstance(store, SQLiteStore)
+        sets = ", ".join(f"{name} = ?" for name in names)
+        with store._lock:
+            store._db.execute(f"UPDATE messages SET {sets} WHERE id = ?", [*columns.values(), message_id])
+
+
+STRANGE_TIMES = [1e12, 1e300, -1e12, -1e300, math.inf, -math.inf, math.nan, 253402300800.0, -62135596801.0]
+
+
+@pytest.mark.parametrize("value", STRANGE_TIMES, ids=repr)
+def test_every_read_survives_any_time_in_the_store(
+    app: conveyor.App, store: Store, store_kind: str, value: float
+) -> None:
+    if math.isnan(value) and store_kind != "postgres":
+        pytest.skip("SQLite stores NaN as NULL, which these NOT NULL columns refuse")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", conveyor.UnknownWorkerWarning)
+        queued = app.emit("odd", "w", delay=60)
+        unknown = app.emit("odd", "nobody")
+    write_times(store, queued, run_at=value, enqueued_at=value)
+    write_times(store, unknown, run_at=value, enqueued_at=value)
+    shown = app.messages()
+    assert {m.id for m in shown} == {queued, unknown}
+    for m in shown:
+        assert m.run_at.tzinfo is not None and m.enqueued_at.tzinfo is not None
+        assert (
+            m.run_at in (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+            or abs(m.run_at.timestamp() - value) < 1
+        )
+    assert app.message(queued) is not None
+    assert len(app.messages("w", "scheduled")) + len(app.messages("w", "queued")) == 1
+    assert app.status()["w"].queued + app.status()["w"].scheduled == 1
+    (held,) = app.unknown()
+    assert held.name == "nobody" and held.first_emit.tzinfo is not None
+    assert app.cancel(queued) and app.purge("nobody") == 1

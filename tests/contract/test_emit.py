@@ -73,7 +73,7 @@ def test_at_in_the_past_runs_now(app: conveyor.App) -> None:
 @pytest.mark.parametrize(
     ("options", "error"),
     [
-        ({"delay": -1}, "delay must be seconds >= 0"),
+        ({"delay": -1}, "delay must be seconds from 0 to"),
         ({"delay": 1, "at": datetime.now(UTC)}, "give delay= or at=, not both"),
         ({"at": datetime(2030, 1, 1)}, "at must be a timezone-aware datetime"),
         ({"key": ""}, "key must be a non-empty str"),
@@ -96,6 +96,24 @@ def test_key_dedups_while_queued_or_running(app: conveyor.App) -> None:
     assert app.drain() == 2
     again = app.emit({"n": 4}, "w", key="order-7")  # the first one finished: the key is free
     assert again not in (first, other)
+
+
+def test_keys_are_per_worker(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    ran: list[tuple[str, object]] = []
+    for name in ("inv", "other"):
+        app.worker(name)(lambda event, name=name: ran.append((name, event)))
+    inv = app.emit({"n": 1}, "inv", key="invoice-7")
+    other = app.emit({"n": 2}, "other", key="invoice-7")
+    assert other != inv
+    assert app.emit({"n": 3}, "other", key="invoice-7") == other  # within one worker it still dedups
+    assert app.emit({"n": 4}, "inv", key="invoice-7") == inv
+    assert {(m.worker, m.event["n"], m.key) for m in app.messages()} == {
+        ("inv", 1, "invoice-7"),
+        ("other", 2, "invoice-7"),
+    }
+    assert app.drain() == 2
+    assert sorted(ran) == [("inv", {"n": 1}), ("other", {"n": 2})]
 
 
 def test_emit_many_is_one_transaction(app: conveyor.App) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 import conveyor
 from conveyor._stores import open_store
-from conveyor._stores._postgres import PostgresStore, parse_url
+from conveyor._stores._postgres import PostgresStore, _Queries, parse_url
 from conveyor._stores._sql import migrations
 from conveyor._stores._sqlite import StoreVersionError
 
@@ -117,3 +117,43 @@ def test_url_parameters_for_conveyor_are_taken_out_and_the_rest_kept() -> None:
     assert (conninfo, schema, pool) == ("postgresql://u@h:5/db?sslmode=disable", "s1", 3)
     with pytest.raises(ValueError, match="pool_size"):
         parse_url("postgresql://u@h/db?pool_size=0")
+
+
+def test_keys_become_per_worker_and_an_older_schemas_messages_survive(pg_url: str) -> None:
+    """Migration 0004: the dedup index moves from (key) to (worker, key); every row stays."""
+    queries = _Queries("old")
+    rows = [
+        ("inv", '{"n": 1}', "queued", "invoice-7"),
+        ("inv", '{"n": 2}', "dead", "invoice-7"),
+        ("ship", '{"n": 3}', "running", "order-1"),
+        ("ship", '{"n": 4}', "queued", None),
+    ]
+    with psycopg.connect(pg_url, autocommit=True) as conn, conn.transaction():
+        conn.execute(queries.create_schema)
+        for number, name, sql in migrations("postgres"):
+            if number > 3:
+                break
+            conn.execute(queries.fill(sql))
+            conn.execute(queries.record_migration, (number, name))
+            if number == 1:  # rows of a version-1 database (0002 counts them)
+                for row in rows:
+                    conn.execute(
+                        "INSERT INTO old.messages (worker, event, state, enqueued_at, run_at, key) "
+                        "VALUES (%s, %s, %s, 1, 1, %s)",
+                        row,
+                    )
+    app = conveyor.App(_with_schema(pg_url, "old"))
+    try:
+        assert app.store.schema_version() == migrations("postgres")[-1][0] >= 4  # type: ignore[attr-defined]
+        kept = {(m.worker, m.event["n"], m.state, m.key) for m in app.messages()}
+        assert kept == {(w, int(e[6]), s, k) for w, e, s, k in rows}
+        assert app.status()["inv"].queued == 1 and app.status()["ship"].running == 1
+        with pytest.warns(conveyor.UnknownWorkerWarning):
+            first = app.emit({"n": 5}, "inv", key="invoice-7")
+        assert first == next(m.id for m in app.messages("inv", "queued"))  # still deduped within its worker
+        with pytest.warns(conveyor.UnknownWorkerWarning):
+            other = app.emit({"n": 6}, "ship", key="invoice-7")  # another worker's: a new message
+        assert other not in {m.id for m in app.messages("inv")}
+        assert len(app.messages("ship")) == 3
+    finally:
+        app.close()

@@ -6,6 +6,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+import orjson
 import pytest
 
 import conveyor
@@ -98,3 +99,45 @@ def test_messages_changed_by_hand_are_counted_again_by_recount_sql(tmp_path: Pat
     assert "w" not in app.status() or app.status()["w"].queued == app.status()["w"].dead == 0
     db.close()
     app.close()
+
+
+def test_keys_become_per_worker_and_an_older_databases_messages_survive(tmp_path: Path) -> None:
+    """Migration 0006: the dedup index moves from (key) to (worker, key); every row stays."""
+    path = tmp_path / "keys.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    for version, _, sql in migrations("sqlite"):
+        if version > 5:
+            break
+        db.executescript(sql)
+        db.execute(f"PRAGMA user_version = {version}")
+    rows = [
+        ("inv", '{"n": 1}', "queued", "invoice-7"),
+        ("inv", '{"n": 2}', "dead", "invoice-7"),
+        ("ship", '{"n": 3}', "running", "order-1"),
+        ("ship", '{"n": 4}', "queued", None),
+    ]
+    for worker, event, state, key in rows:
+        db.execute(
+            "INSERT INTO messages (worker, event, state, enqueued_at, run_at, key) VALUES (?, ?, ?, 1, 1, ?)",
+            (worker, event, state, key),
+        )
+    db.execute(Queries("sqlite").recount)
+    db.close()
+    app = conveyor.App(f"sqlite:///{path}")
+    try:
+        assert app.store.schema_version() == migrations("sqlite")[-1][0] >= 6  # type: ignore[attr-defined]
+        kept = {(m.worker, m.event["n"], m.state, m.key) for m in app.messages()}
+        assert kept == {(w, orjson.loads(e)["n"], s, k) for w, e, s, k in rows}
+        with pytest.warns(conveyor.UnknownWorkerWarning):
+            assert app.emit({"n": 5}, "inv", key="invoice-7") == 1  # still deduped within its worker
+        with pytest.warns(conveyor.UnknownWorkerWarning):
+            other = app.emit({"n": 6}, "ship", key="invoice-7")  # another worker's: a new message
+        assert other > 4
+        (index,) = (
+            sqlite3.connect(path)
+            .execute("SELECT sql FROM sqlite_master WHERE name = 'messages_key'")
+            .fetchone()
+        )
+        assert "(worker, key)" in index
+    finally:
+        app.close()

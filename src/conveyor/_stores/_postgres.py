@@ -245,7 +245,7 @@ class PostgresStore:
                 cur.execute(q.enqueue_keyed, (*params, m.key))
                 row = cur.fetchone()
                 if row is None:
-                    cur.execute(q.find_key, (m.key,))
+                    cur.execute(q.find_key, (m.worker, m.key))
                     row = cur.fetchone()
                     if row is None:  # the holder finished between the two statements: insert again
                         cur.execute(q.enqueue_keyed, (*params, m.key))

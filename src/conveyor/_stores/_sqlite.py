@@ -185,7 +185,7 @@ class SQLiteStore:
                     (m.worker, m.event, now, now + m.delay, m.parent_id, m.root_id, m.chain, m.looped, m.key),
                 ).fetchone()
                 if row is None:
-                    row = db.execute(self._q.find_key, (m.key,)).fetchone()
+                    row = db.execute(self._q.find_key, (m.worker, m.key)).fetchone()
                 ids.append(row[0])
         return ids
 

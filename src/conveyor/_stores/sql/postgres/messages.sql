@@ -15,7 +15,7 @@ workers AS (
 picked AS (
   SELECT d.id, d.run_at FROM workers AS w CROSS JOIN LATERAL (
     SELECT q.id, q.run_at FROM {schema}.messages AS q
-    WHERE q.worker = w.worker AND q.state = 'queued' AND q.run_at > '-Infinity'::float8
+    WHERE q.worker = w.worker AND q.state = 'queued' AND q.run_at >= '-Infinity'::float8
     ORDER BY q.run_at, q.id LIMIT %(limit)s) AS d
   WHERE %(state)s::text IS NULL
   UNION ALL
