@@ -43,6 +43,8 @@ class App:
                 )
         if isinstance(max_event_bytes, bool) or not isinstance(max_event_bytes, int) or max_event_bytes < 2:
             raise ValueError(f"max_event_bytes must be an int >= 2, not {max_event_bytes!r}")
+        if isinstance(store, str) and not store.strip():
+            raise ValueError("the store URL is empty: give sqlite:///path.db or postgresql://…, or None")
         self._url: str | None = store if isinstance(store, str) or store is None else store.url
         self.lease = float(lease)
         self.incomplete_delay = float(incomplete_delay)

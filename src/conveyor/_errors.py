@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Incomplete", "UnknownWorkerWarning"]
+__all__ = ["Incomplete", "StoreNotFound", "UnknownWorkerWarning"]
 
 
 class Incomplete(Exception):
@@ -15,3 +15,8 @@ class Incomplete(Exception):
 
 class UnknownWorkerWarning(UserWarning):
     """``app.emit`` to a worker name this app does not define: the message is held until one does."""
+
+
+class StoreNotFound(LookupError):
+    """Opening for reading a store that does not exist yet (no SQLite file, no PostgreSQL schema):
+    reads never create a store; writes and ``run`` do."""

@@ -75,10 +75,13 @@ token_option = opt(
 )
 
 
-def open_app(store: str | None, ref: str | None = None) -> App:
-    """The App a command works on: the APP argument, else a bare App on the store."""
+def open_app(store: str | None, ref: str | None = None, *, create: bool = True) -> App:
+    """The App a command works on, its store open: the APP argument, else a bare App on the store.
+    ``create=False`` (read commands): a store that does not exist is reported (exit 1), not created."""
     from .._app import App
+    from .._errors import StoreNotFound
     from .._loader import load_app
+    from .._stores import open_store
 
     with bad_input():
         if ref is not None:
@@ -87,14 +90,20 @@ def open_app(store: str | None, ref: str | None = None) -> App:
                 app.use_store(store)
         else:
             app = App(store or None)
-        click.get_current_context().call_on_close(app.close)
         url = app.url
         try:
+            if not create:
+                app = App(open_store(url, create=False))
             app.store  # noqa: B018 - open (and migrate) now, so a bad URL is reported here
         except (ValueError, TypeError):
             raise
+        except StoreNotFound as error:
+            raise click.ClickException(
+                f"{error}; a write (emit, pause, …) or `conveyor run` creates it"
+            ) from None
         except Exception as error:
             raise click.ClickException(f"cannot open store {safe_url(url)}: {error}") from None
+    click.get_current_context().call_on_close(app.close)
     return app
 
 

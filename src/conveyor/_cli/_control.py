@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._common import bad_input, open_app, opt, progress, store_option
+from ._types import WORKER
 
 if TYPE_CHECKING:
     from .._app import App
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 def _rule_command(name: str, doc: str, action: Callable[[App, str], None], done: str) -> click.Command:
     @click.command(name=name, help=doc)
-    @click.argument("worker")
+    @click.argument("worker", type=WORKER)
     @store_option
     def command(worker: str, store: str | None) -> None:
         app = open_app(store)
@@ -35,7 +36,7 @@ unblock = _rule_command("unblock", "Lift a block from WORKER.", lambda a, w: a.u
 
 
 @click.command()
-@click.argument("worker")
+@click.argument("worker", type=WORKER)
 @opt("--reason", required=True, help="Why (shown with the worker's status).")
 @store_option
 def block(worker: str, reason: str, store: str | None) -> None:
@@ -62,7 +63,7 @@ def cancel(message_id: int, store: str | None) -> None:
 
 
 @click.command()
-@click.argument("worker")
+@click.argument("worker", type=WORKER)
 @store_option
 @opt("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def purge(worker: str, store: str | None, yes: bool) -> None:
@@ -83,7 +84,7 @@ def purge(worker: str, store: str | None, yes: bool) -> None:
 def _dead_command(name: str, verb: str, doc: str) -> click.Command:
     @click.command(name=name, help=doc)
     @click.argument("message_id", metavar="[ID]", type=click.IntRange(min=0), required=False)
-    @opt("--worker", "-w", help="All dead letters of this worker.")
+    @opt("--worker", "-w", type=WORKER, help="All dead letters of this worker.")
     @store_option
     def command(message_id: int | None, worker: str | None, store: str | None) -> None:
         if (message_id is None) == (worker is None):

@@ -8,10 +8,11 @@ import click
 import orjson
 
 from ._common import bad_input, emit_quietly, open_app, opt, store_option
+from ._types import WORKER
 
 
 @click.command()
-@click.argument("worker")
+@click.argument("worker", type=WORKER)
 @click.argument("event_json", metavar="[JSON]", required=False)
 @store_option
 @opt("--delay", type=click.FloatRange(min=0), help="Seconds before it is due.")

@@ -25,6 +25,7 @@ from ._common import (
     traces_table,
     when,
 )
+from ._types import WORKER
 
 
 @click.command()
@@ -41,7 +42,7 @@ from ._common import (
 )
 def status(store: str | None, as_json: bool, watch: bool, interval: float) -> None:
     """Every worker with queued / scheduled / running / dead counts and its state."""
-    app = open_app(store)
+    app = open_app(store, create=False)
     if not watch:
         statuses = list(app.status().values())
         if as_json:
@@ -76,12 +77,12 @@ def status(store: str | None, as_json: bool, watch: bool, interval: float) -> No
 
 
 @click.command()
-@click.argument("worker")
+@click.argument("worker", type=WORKER)
 @store_option
 @json_option
 def traces(worker: str, store: str | None, as_json: bool) -> None:
     """The last traces of WORKER, newest first."""
-    app = open_app(store)
+    app = open_app(store, create=False)
     with bad_input():
         found = app.traces(worker)
     if as_json:
@@ -91,14 +92,14 @@ def traces(worker: str, store: str | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("worker", required=False)
+@click.argument("worker", type=WORKER, required=False)
 @opt("--state", type=click.Choice(STATES), help="Only messages in this state.")
 @opt("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True, help="At most this many.")
 @store_option
 @json_option
 def messages(worker: str | None, state: str | None, limit: int, store: str | None, as_json: bool) -> None:
     """Messages, oldest first: all, or WORKER's."""
-    app = open_app(store)
+    app = open_app(store, create=False)
     with bad_input():
         found = app.messages(worker, state, limit)  # type: ignore[arg-type]
     if as_json:
@@ -108,12 +109,12 @@ def messages(worker: str | None, state: str | None, limit: int, store: str | Non
 
 
 @click.command()
-@click.argument("worker", required=False)
+@click.argument("worker", type=WORKER, required=False)
 @store_option
 @json_option
 def dead(worker: str | None, store: str | None, as_json: bool) -> None:
     """Dead letters: all, or WORKER's."""
-    app = open_app(store)
+    app = open_app(store, create=False)
     with bad_input():
         found = app.dead(worker)
     if as_json:
@@ -127,7 +128,7 @@ def dead(worker: str | None, store: str | None, as_json: bool) -> None:
 @json_option
 def unknown(store: str | None, as_json: bool) -> None:
     """Workers emitted to that no running app defines (the "404" list)."""
-    app = open_app(store)
+    app = open_app(store, create=False)
     found = app.unknown()
     if as_json:
         print_json(found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from urllib.parse import unquote, urlsplit
 
+from .._errors import StoreNotFound
 from ._base import Claimed, NewMessage, Settlement, Store, StoreCounts, TraceRecord
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Settlement",
     "Store",
     "StoreCounts",
+    "StoreNotFound",
     "TraceRecord",
     "open_store",
     "resolve_url",
@@ -27,9 +29,10 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get("CONVEYOR_STORE") or DEFAULT_STORE
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, create: bool = True) -> Store:
     """Open the store a URL names: ``sqlite:///relative.db``, ``sqlite:////abs.db``,
-    ``sqlite:///:memory:``, or ``postgresql://…``."""
+    ``sqlite:///:memory:``, or ``postgresql://…``. ``create=False``: raise ``StoreNotFound`` rather
+    than create the SQLite file (and its folders) or the PostgreSQL schema."""
     scheme = url.partition("://")[0].lower() if "://" in url else ""
     if scheme == "sqlite":
         path = unquote(urlsplit(url).path)
@@ -38,7 +41,9 @@ def open_store(url: str) -> Store:
             raise ValueError(f"store URL {url!r} names no file; use sqlite:///path/to/file.db")
         from ._sqlite import SQLiteStore
 
-        return SQLiteStore(path, url=url)
+        if not create and path != ":memory:" and not os.path.exists(path):
+            raise StoreNotFound(f"store {url} does not exist (no file {path})")
+        return SQLiteStore(path, url=url, create=create)
     if scheme in ("postgresql", "postgres"):
         try:
             from ._postgres import PostgresStore
@@ -46,5 +51,5 @@ def open_store(url: str) -> Store:
             raise RuntimeError(
                 f"the PostgreSQL store needs psycopg 3: pip install 'conveyor[postgres]' ({error})"
             ) from error
-        return PostgresStore(url)
+        return PostgresStore(url, create=create)
     raise ValueError(f"unknown store URL {url!r}: use sqlite:///path.db or postgresql://user@host/db")

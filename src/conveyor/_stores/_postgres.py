@@ -33,6 +33,7 @@ from psycopg import pq
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from .._errors import StoreNotFound
 from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts
@@ -108,13 +109,18 @@ class _Queries:
 class PostgresStore:
     """Store on one PostgreSQL database (``postgresql://user:password@host:port/db?schema=name``)."""
 
-    def __init__(self, url: str, *, connect_timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, connect_timeout: float = 10.0, create: bool = True) -> None:
+        """``create=False``: use an existing Conveyor schema only (it is not created)."""
         self.url = url
         self._spread = ClaimSpread()
         self.conninfo, self.schema, pool_size = parse_url(url)
         self._q = _Queries(self.schema)
         self.channel = self._q.channel
         self._connect_timeout = connect_timeout
+        if not create:
+            with self._connect() as conn:
+                if not _one(conn.execute(self._q.schema_exists, (self.schema,))):
+                    raise StoreNotFound(f"store {_redact(url)} does not exist (no schema {self.schema!r})")
         self._migrate()
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             self.conninfo,

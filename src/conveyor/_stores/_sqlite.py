@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import itertools
 import os
@@ -10,7 +9,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -471,19 +470,16 @@ class _WriterGate:
         self.path: str | None = None
         if path == ":memory:" or path.startswith("file::memory:"):
             return
+        writer = f"{path}-writer"
         try:
-            self._fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-            self._created = True
-        except FileExistsError:
-            pass
+            try:
+                self._fd = os.open(writer, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+                self._created = True
+            except FileExistsError:
+                self._fd = os.open(writer, os.O_RDWR | os.O_CLOEXEC)
+            self.path = writer
         except OSError:
-            return  # a read-only directory: SQLite's locking alone
-        try:
-            if self._fd < 0:
-                self._fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            self.path = f"{path}-writer"
-        except OSError:
-            self._fd = -1
+            self._fd = -1  # a read-only directory: SQLite's locking alone
 
     def announce(self) -> None:
         """After a commit that may make messages due, while the gate is still held: rewrite the gate
@@ -507,7 +503,7 @@ class _WriterGate:
             os.close(self._fd)
             self._fd = -1
             if discard and self._created and self.path is not None:
-                with contextlib.suppress(FileNotFoundError):
+                with suppress(FileNotFoundError):
                     os.unlink(self.path)
 
 

@@ -1,0 +1,46 @@
+"""Argument types checked by click before any store is opened: bad input exits 2 and creates nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .._registry import check_worker_name
+
+MAX_ID = 2**63 - 1
+"""The largest message id a store holds (a signed 64-bit integer in both dialects)."""
+
+
+class WorkerName(click.ParamType[str]):
+    """A worker name, by the same rule as ``@app.worker``."""
+
+    name = "worker"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return check_worker_name(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class MessageId(click.ParamType[int]):
+    """A message id: plain ASCII digits (no sign, spaces, underscores or other scripts' digits),
+    from 1 to 2**63 - 1."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            text = str(value)
+        elif isinstance(value, str):
+            text = value
+        else:
+            self.fail(f"a message id is plain digits, not {type(value).__name__}", param, ctx)
+        if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 1 <= int(text) <= MAX_ID:
+            self.fail(f"a message id is plain digits from 1 to {MAX_ID}, not {text[:40]!r}", param, ctx)
+        return int(text)
+
+
+WORKER = WorkerName()
+MESSAGE_ID = MessageId()
