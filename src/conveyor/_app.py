@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from ._codec import storable_text
 from ._emitter import MAX_DELAY, Emitter
 from ._message import STATES, Message, State, Trace, UnknownWorker, WorkerStatus
 from ._registry import Backoff, Handler, Registry, WorkerSpec, check_worker_name
@@ -141,8 +142,8 @@ class App:
         self.store.set_paused(check_worker_name(name), False)
 
     def block(self, name: str, reason: str) -> None:
-        if not isinstance(reason, str) or not reason.strip() or "\x00" in reason:
-            raise ValueError("block needs a reason: a non-empty str without NUL characters")
+        if not isinstance(reason, str) or not reason.strip() or not storable_text(reason):
+            raise ValueError("block needs a reason: a non-empty str without NUL or lone surrogates")
         self.store.set_blocked(check_worker_name(name), reason)
 
     def unblock(self, name: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["MAX_DEPTH", "decode", "encode_event", "encode_result", "parse_json"]
+__all__ = ["MAX_DEPTH", "decode", "encode_event", "encode_result", "parse_json", "storable_text"]
 
 # Datetimes, dataclasses and str/int/dict/list subclasses are refused rather than silently converted:
 # an event must come back out of the queue as the same JSON value that went in.
@@ -85,7 +85,10 @@ def _raise_at_path(value: Any, path: str, open_: list[int]) -> None:
     """Walk a value that orjson refused and raise a TypeError naming the first bad spot (a
     ValueError for nesting past ``MAX_DEPTH`` or a container inside itself). ``open_``: the ids of the
     containers around ``value``."""
-    if value is None or type(value) in (str, bool):
+    if type(value) is str:
+        _check_utf8(value, f"{path}: str")
+        return
+    if value is None or type(value) is bool:
         return
     if type(value) is int:
         if not -_INT_LIMIT <= value < 2**64:
@@ -109,6 +112,7 @@ def _raise_at_path(value: Any, path: str, open_: list[int]) -> None:
                         f"{path}: dict key {key!r} is {_article(type(key).__name__)}; "
                         "JSON object keys must be str"
                     )
+                _check_utf8(key, f"{path}: dict key {key!r}")
                 _raise_at_path(item, f"{path}[{key!r}]", open_)
         else:
             for index, item in enumerate(value):
@@ -116,6 +120,30 @@ def _raise_at_path(value: Any, path: str, open_: list[int]) -> None:
         open_.pop()
         return
     raise TypeError(f"{path}: {type(value).__name__} is not JSON-encodable")
+
+
+def _check_utf8(text: str, what: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError as error:
+            raise TypeError(
+                f"{what} has a lone surrogate at index {error.start} (not valid UTF-8, so not JSON-encodable)"
+            ) from None
+
+
+def storable_text(text: str) -> bool:
+    """Whether both stores can hold ``text`` as it is: no NUL (PostgreSQL refuses it in text) and
+    valid UTF-8 (no lone surrogates)."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _article(noun: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from ._codec import encode_event
+from ._codec import encode_event, storable_text
 from ._context import HandlerContext
 from ._errors import UnknownWorkerWarning
 from ._registry import Registry, check_worker_name
@@ -73,9 +73,12 @@ class Emitter:
         """Check everything about one emit before anything is written; raise on bad input."""
         check_worker_name(worker)
         seconds = _delay(delay, at)
-        if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 1000 or "\x00" in key):
+        if key is not None and (
+            not isinstance(key, str) or not 0 < len(key) <= 1000 or not storable_text(key)
+        ):
             raise ValueError(
-                f"key must be a non-empty str of at most 1000 characters without NUL, not {key!r:.80}"
+                "key must be a non-empty str of at most 1000 characters without NUL or lone surrogates, "
+                f"not {key!r:.80}"
             )
         data = encode_event(event, self.max_event_bytes)
         if worker not in self.registry:

@@ -67,6 +67,18 @@ def test_nul_in_a_key_or_reason_is_refused(app: conveyor.App) -> None:
     assert app.messages() == [] and app.status()["w"].blocked is None
 
 
+def test_lone_surrogates_are_refused_naming_where(app: conveyor.App) -> None:
+    with pytest.raises(TypeError, match=r"event\['a'\]\[1\]: str has a lone surrogate at index 1"):
+        app.emit({"a": [1, "x\ud800"]}, "w")
+    with pytest.raises(TypeError, match=r"event: dict key 'k\\udfff' has a lone surrogate at index 1"):
+        app.emit({"k\udfff": 1}, "w")
+    with pytest.raises(ValueError, match="without NUL or lone surrogates"):
+        app.emit({}, "w", key="k\ud800")
+    with pytest.raises(ValueError, match="without NUL or lone surrogates"):
+        app.block("w", "r\udfff")
+    assert app.messages() == [] and app.status()["w"].blocked is None
+
+
 def test_ten_megabyte_event_is_refused_and_nothing_is_stored(app: conveyor.App) -> None:
     with pytest.raises(ValueError, match=r"event is 10,485,762 bytes as JSON, over the limit of 1,048,576"):
         app.emit("x" * (10 * 1024 * 1024), "w")
