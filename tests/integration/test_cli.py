@@ -129,7 +129,7 @@ def test_unknown_and_purge(url: str) -> None:
 
 BAD = [
     (["emit", "bad name", "{}"], "invalid worker name"),
-    (["emit", "work", "{nope"], "not valid JSON"),
+    (["emit", "work", "{nope"], "malformed JSON"),
     (["emit", "work", "{}", "--delay", "-1"], "--delay"),
     (["emit", "work", "{}", "--key", ""], "key must be"),
     (["emit", "work", "1e999999"], "JSON"),

@@ -14,7 +14,7 @@ import click
 
 from ._control import block, cancel, discard, pause, purge, resume, retry, unblock
 from ._emit import emit
-from ._reads import dead, messages, status, traces, unknown
+from ._reads import dead, message, messages, status, traces, unknown
 from ._run import demo, run, web
 
 __all__ = ["main"]
@@ -34,8 +34,8 @@ class _Main(click.Group):
         try:
             result = super().main(args, prog_name or "conveyor", complete_var, standalone_mode=False, **extra)
         except click.ClickException as error:
-            message = " ".join(error.format_message().split())
-            click.echo(f"Error: {message}", err=True)
+            text = " ".join(error.format_message().split())
+            click.echo(f"Error: {text}", err=True)
             sys.exit(error.exit_code)
         except click.Abort:
             click.echo("Aborted.", err=True)
@@ -55,6 +55,6 @@ def main() -> None:
 
 for _command in (
     run, web, demo, emit, pause, resume, block, unblock, cancel, purge, retry, discard,
-    status, traces, messages, dead, unknown,
+    status, traces, message, messages, dead, unknown,
 ):  # fmt: skip
     main.add_command(_command)

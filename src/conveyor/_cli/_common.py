@@ -184,6 +184,28 @@ def messages_table(messages: Sequence[Message]) -> Table:
     return out
 
 
+def message_table(m: Message) -> Table:
+    """One message, a field per row."""
+    out = table("field", "value")
+    out.show_header = False
+    rows = [
+        ("id", str(m.id)),
+        ("worker", m.worker),
+        ("state", m.state),
+        ("attempt", str(m.attempt)),
+        ("enqueued", f"{when(m.enqueued_at)} UTC"),
+        ("runs at", f"{when(m.run_at)} UTC"),
+        ("key", m.key or ""),
+        ("parent", "" if m.parent_id is None else str(m.parent_id)),
+        ("root", "" if m.root_id is None else str(m.root_id)),
+        ("event", compact(m.event, width=10_000)),
+        ("last error", m.last_error or ""),
+    ]
+    for name, value in rows:
+        out.add_row(name, value)
+    return out
+
+
 def traces_table(traces: Sequence[Trace]) -> Table:
     out = table("finished", "message", "attempt", "outcome", "wait", "run", "result / error")
     for t in traces:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._common import bad_input, open_app, opt, progress, store_option
-from ._types import WORKER
+from ._types import MESSAGE_ID, WORKER
 
 if TYPE_CHECKING:
     from .._app import App
@@ -48,7 +48,7 @@ def block(worker: str, reason: str, store: str | None) -> None:
 
 
 @click.command()
-@click.argument("message_id", metavar="ID", type=click.IntRange(min=0))
+@click.argument("message_id", metavar="ID", type=MESSAGE_ID)
 @store_option
 def cancel(message_id: int, store: str | None) -> None:
     """Remove a queued or scheduled message. Exits 1 if it is not queued or scheduled."""
@@ -83,7 +83,7 @@ def purge(worker: str, store: str | None, yes: bool) -> None:
 
 def _dead_command(name: str, verb: str, doc: str) -> click.Command:
     @click.command(name=name, help=doc)
-    @click.argument("message_id", metavar="[ID]", type=click.IntRange(min=0), required=False)
+    @click.argument("message_id", metavar="[ID]", type=MESSAGE_ID, required=False)
     @opt("--worker", "-w", type=WORKER, help="All dead letters of this worker.")
     @store_option
     def command(message_id: int | None, worker: str | None, store: str | None) -> None:

@@ -14,6 +14,7 @@ from ._common import (
     compact,
     console,
     json_option,
+    message_table,
     messages_table,
     open_app,
     opt,
@@ -25,7 +26,7 @@ from ._common import (
     traces_table,
     when,
 )
-from ._types import WORKER
+from ._types import MESSAGE_ID, WORKER
 
 
 @click.command()
@@ -106,6 +107,25 @@ def messages(worker: str | None, state: str | None, limit: int, store: str | Non
         print_json(found)
     else:
         console().print(messages_table(found) if found else "no messages")
+
+
+@click.command()
+@click.argument("message_id", metavar="ID", type=MESSAGE_ID)
+@store_option
+@json_option
+def message(message_id: int, store: str | None, as_json: bool) -> None:
+    """One message (queued, scheduled, running or dead) with all its fields. Exits 1 if there is none."""
+    app = open_app(store, create=False)
+    with bad_input():
+        found = app.message(message_id)
+    if found is None:
+        raise click.ClickException(
+            f"no message {message_id} (finished, cancelled, discarded or never emitted)"
+        )
+    if as_json:
+        print_json(found)
+    else:
+        console().print(message_table(found))
 
 
 @click.command()

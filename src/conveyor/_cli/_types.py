@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from .._emitter import check_delay
 from .._registry import check_worker_name
 
 MAX_ID = 2**63 - 1
@@ -42,5 +43,22 @@ class MessageId(click.ParamType[int]):
         return int(text)
 
 
+class Delay(click.ParamType[float]):
+    """Seconds before a message is due: a number from 0 to the bound ``App.emit`` keeps (10 years)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r:.40} is not a number of seconds", param, ctx)
+        try:
+            return check_delay(seconds, "a delay")
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
 WORKER = WorkerName()
+DELAY = Delay()
 MESSAGE_ID = MessageId()
