@@ -9,7 +9,8 @@ from typing import Any, Literal
 __all__ = ["Message", "Outcome", "State", "Trace", "UnknownWorker", "WorkerStatus", "to_datetime"]
 
 State = Literal["queued", "scheduled", "running", "dead"]
-Outcome = Literal["ok", "error", "incomplete", "timeout"]
+Outcome = Literal["ok", "error", "incomplete", "timeout", "lost"]
+"""How a run ended; ``lost``: its lease expired (the runner died or stalled), written by the rescue."""
 STATES: tuple[State, ...] = ("queued", "scheduled", "running", "dead")
 
 

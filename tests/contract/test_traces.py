@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
+
+import pytest
 
 import conveyor
 from conveyor._stores import NewMessage, Settlement, Store, TraceRecord
@@ -116,3 +119,65 @@ def test_a_settle_sent_again_after_a_lost_reply_writes_each_trace_once(store: St
         store.settle("r1", Settlement(complete=[mid], traces=[trace]))
     assert [t.message_id for t in store.traces("w")] == [mid]
     assert store.messages(None, None, 10) == []
+
+
+def test_an_expired_lease_leaves_a_lost_trace(store: Store) -> None:
+    """A runner that died mid-run cannot write its trace: the rescue writes one for that attempt."""
+    (mid,) = store.enqueue([NewMessage("w", b'{"i": 7}')])
+    (claimed,) = store.claim("runner-a", {"w": None}, 10, 0.05)
+    time.sleep(0.2)
+    assert store.rescue() == 1
+    (lost,) = store.traces("w")
+    assert (lost.message_id, lost.worker, lost.event, lost.outcome, lost.attempt) == (
+        mid,
+        "w",
+        {"i": 7},
+        "lost",
+        1,
+    )
+    assert lost.error is not None and "lease expired" in lost.error and "runner-a" in lost.error
+    assert (lost.result, lost.traceback, lost.logs, lost.emitted) == (None, None, [], [])
+    assert lost.started_at.timestamp() == pytest.approx(claimed.started_at, abs=1e-3)
+    assert lost.enqueued_at.timestamp() == pytest.approx(claimed.enqueued_at, abs=1e-3)
+    assert lost.started_at <= lost.finished_at
+    assert store.rescue() == 0 and len(store.traces("w")) == 1  # written once
+    (again,) = store.claim("runner-b", {"w": None}, 10, 30.0)
+    assert again.attempt == 2
+
+
+def test_a_late_trace_from_a_stalled_runner_is_kept_beside_the_lost_one(store: Store) -> None:
+    (mid,) = store.enqueue([NewMessage("w", b"1")])
+    (claimed,) = store.claim("runner-a", {"w": None}, 10, 0.05)
+    time.sleep(0.2)
+    assert store.rescue() == 1
+    late = TraceRecord(
+        message_id=mid,
+        worker="w",
+        outcome="ok",
+        event=claimed.event,
+        result="2",
+        error=None,
+        traceback=None,
+        logs=[],
+        emitted=[],
+        attempt=claimed.attempt,
+        enqueued_at=claimed.enqueued_at,
+        started_at=claimed.started_at,
+        finished_at=claimed.started_at + 1,
+        keep=10,
+    )
+    store.settle("runner-a", Settlement(complete=[mid], traces=[late]))
+    assert [t.outcome for t in store.traces("w")] == ["ok", "lost"]
+
+
+def test_the_app_shows_a_crashed_attempt_as_lost(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(lease=0.05)
+    app.worker("w")(lambda event: event)
+    mid = app.emit("x", "w")
+    app.store.claim("gone", {"w": None}, 10, 0.05)  # a runner that claims and dies
+    time.sleep(0.2)
+    assert app.drain() == 1  # rescues, then runs it again
+    assert [(t.message_id, t.outcome, t.attempt) for t in app.traces("w")] == [
+        (mid, "ok", 2),
+        (mid, "lost", 1),
+    ]

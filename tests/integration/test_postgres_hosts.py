@@ -241,6 +241,7 @@ def test_a_killed_hosts_message_is_rescued_by_another_and_the_expiry_counts_as_a
         assert mid == message_id and attempt == 2
         assert error is not None and "lease expired" in error
         assert app.messages() == []
+        assert [(t.outcome, t.attempt) for t in app.traces("stuck")] == [("ok", 2), ("lost", 1)]
     finally:
         app.close()
 

@@ -290,8 +290,10 @@ class SQLiteStore:
             )
 
     def rescue(self) -> int:
+        now = time.time()
         with self._write() as db:
-            return self._moved(db, db.execute(self._q.rescue, {"now": time.time()}), "running", "queued")
+            db.execute(self._q.trace_lost, {"now": now})  # the same messages rescue.sql moves, first
+            return self._moved(db, db.execute(self._q.rescue, {"now": now}), "running", "queued")
 
     def leave(self, runner: str) -> None:
         with self._write(announce=False) as db:
