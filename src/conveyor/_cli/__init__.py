@@ -45,7 +45,14 @@ class _Main(click.Group):
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="conveyor", prog_name="conveyor")
-def main() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="CONVEYOR_DEBUG",
+    show_envvar=True,
+    help="Print the full traceback when an APP fails to import.",
+)
+def main(debug: bool) -> None:
     """Conveyor: durable background workers.
 
     APP is module:attr, a module, or path/to/file.py[:attr]. Every command takes --store URL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -80,12 +81,11 @@ def open_app(store: str | None, ref: str | None = None, *, create: bool = True) 
     ``create=False`` (read commands): a store that does not exist is reported (exit 1), not created."""
     from .._app import App
     from .._errors import StoreNotFound
-    from .._loader import load_app
     from .._stores import open_store
 
     with bad_input():
         if ref is not None:
-            app = load_app(ref)
+            app = _load(ref)
             if store:
                 app.use_store(store)
         else:
@@ -105,6 +105,22 @@ def open_app(store: str | None, ref: str | None = None, *, create: bool = True) 
             raise click.ClickException(f"cannot open store {safe_url(url)}: {error}") from None
     click.get_current_context().call_on_close(app.close)
     return app
+
+
+def _load(ref: str) -> App:
+    """The App an APP argument names. One that fails to import is one line (exit 2); the traceback is
+    printed first with ``conveyor --debug``."""
+    from .._loader import AppImportError, load_app
+
+    try:
+        return load_app(ref)
+    except AppImportError as error:
+        ctx = click.get_current_context()
+        if ctx.find_root().params.get("debug"):
+            traceback.print_exception(error.__cause__ or error, file=sys.stderr)
+            raise click.UsageError(str(error)) from None
+        command = ctx.command_path.removeprefix(ctx.find_root().command_path).strip()
+        raise click.UsageError(f"{error}; for the traceback: conveyor --debug {command} …") from None
 
 
 def safe_url(url: str) -> str:
