@@ -24,9 +24,15 @@ def to_datetime(seconds: float) -> datetime:
     """Store time (seconds since the epoch) as an aware UTC datetime.
 
     A time a datetime cannot hold (a row written by hand or by another program: past the year 9999,
-    before the year 1, infinite, NaN) is shown as the nearest one it can: ``datetime.max`` or
-    ``datetime.min`` in UTC (NaN as ``datetime.max``: PostgreSQL orders NaN after every number).
+    before the year 1, infinite, NaN, not a number at all) is shown as the nearest one it can:
+    ``datetime.max`` or ``datetime.min`` in UTC (NaN and the rest as ``datetime.max``: PostgreSQL orders
+    NaN after every number).
     """
+    if type(seconds) is not float:
+        try:
+            seconds = float(seconds)
+        except (TypeError, ValueError, OverflowError):
+            return _LATEST
     if _EARLIEST_SECONDS < seconds < _LATEST_SECONDS:
         return datetime.fromtimestamp(seconds, UTC)
     return _EARLIEST if seconds <= _EARLIEST_SECONDS else _LATEST

@@ -11,7 +11,7 @@ import pytest
 
 import conveyor
 from conveyor._emitter import MAX_DELAY
-from conveyor._stores import Store
+from conveyor._stores import NewMessage, Settlement, Store, TraceRecord
 from conveyor._stores._postgres import PostgresStore
 from conveyor._stores._sqlite import SQLiteStore
 
@@ -106,6 +106,11 @@ def test_incomplete_delay_has_the_same_bound(make_app) -> None:  # type: ignore[
 
 def write_times(store: Store, message_id: int, **columns: float) -> None:
     """Set a message's time columns as a hand edit or an older version might have left them."""
+    write_columns(store, message_id, **columns)
+
+
+def write_columns(store: Store, message_id: int, **columns: object) -> None:
+    """Set a message's columns as a hand edit or an older version might have left them."""
     names = list(columns)
     if isinstance(store, PostgresStore):
         sets = ", ".join(f"{name} = %s" for name in names)
@@ -149,3 +154,51 @@ def test_every_read_survives_any_time_in_the_store(
     (held,) = app.unknown()
     assert held.name == "nobody" and held.first_emit.tzinfo is not None
     assert app.cancel(queued) and app.purge("nobody") == 1
+
+
+def test_every_read_survives_any_value_in_the_store(app: conveyor.App, store: Store, store_kind: str) -> None:
+    """Columns written by hand with what no Conveyor writes: text that is not JSON, a number where
+    text belongs (SQLite keeps any type in any column), a time that is text, NULL counts drift."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", conveyor.UnknownWorkerWarning)
+        bad_json = app.emit("x", "w", delay=60)
+        held = app.emit("y", "nobody")
+    write_columns(store, bad_json, event="{not json")
+    write_columns(store, held, event="[" * 2000)
+    if store_kind != "postgres":
+        odd = app.emit("z", "w", delay=60)
+        write_columns(store, odd, event=5, run_at="soon", enqueued_at=b"\x00")
+    shown = {m.id: m for m in app.messages()}
+    assert shown[bad_json].event == "{not json"
+    assert shown[held].event == "[" * 2000
+    if store_kind != "postgres":
+        assert shown[odd].event == 5 and shown[odd].run_at.tzinfo is not None
+    assert app.message(bad_json) is not None
+    (unknown,) = app.unknown()
+    assert unknown.sample_event == "[" * 2000
+    assert app.status()["w"].queued + app.status()["w"].scheduled == len(shown) - 1
+
+
+def test_traces_read_whatever_their_json_columns_hold(store: Store) -> None:
+    (mid,) = store.enqueue([NewMessage("w", b"1")])
+    (claimed,) = store.claim("r", {"w": None}, 10, 30.0)
+    odd = TraceRecord(
+        message_id=mid,
+        worker="w",
+        outcome="ok",
+        event="{cut off",
+        result="[" * 5000,
+        error=None,
+        traceback=None,
+        logs=[],
+        emitted=[],
+        attempt=1,
+        enqueued_at=math.inf,
+        started_at=claimed.started_at,
+        finished_at=1e300,
+        keep=10,
+    )
+    store.settle("r", Settlement(complete=[mid], traces=[odd]))
+    (trace,) = store.traces("w")
+    assert (trace.event, trace.result) == ("{cut off", "[" * 5000)
+    assert trace.enqueued_at == trace.finished_at == datetime.max.replace(tzinfo=UTC)

@@ -19,8 +19,8 @@ def messages(rows: Iterable[Sequence[Any]], now: float | None = None) -> list[Me
         Message(
             id=i,
             worker=w,
-            event=orjson.loads(event),
-            state="scheduled" if now is not None and state == "queued" and run_at > now else state,
+            event=_json(event),
+            state="scheduled" if now is not None and state == "queued" and _later(run_at, now) else state,
             enqueued_at=to_datetime(enq),
             run_at=to_datetime(run_at),
             attempt=attempt,
@@ -39,13 +39,13 @@ def traces(rows: Iterable[Sequence[Any]]) -> list[Trace]:
         Trace(
             message_id=row[0],
             worker=row[1],
-            event=orjson.loads(row[2]),
+            event=_json(row[2]),
             outcome=row[3],
-            result=None if row[4] is None else orjson.loads(row[4]),
+            result=_json(row[4]),
             error=row[5],
             traceback=row[6],
-            logs=orjson.loads(row[7]),
-            emitted=orjson.loads(row[8]),
+            logs=_list(row[7]),
+            emitted=_list(row[8]),
             attempt=row[9],
             enqueued_at=to_datetime(row[10]),
             started_at=to_datetime(row[11]),
@@ -58,6 +58,29 @@ def traces(rows: Iterable[Sequence[Any]]) -> list[Trace]:
 def unknown(rows: Iterable[Sequence[Any]]) -> list[UnknownWorker]:
     """``unknown.sql`` rows."""
     return [
-        UnknownWorker(w, n, to_datetime(first), to_datetime(last), orjson.loads(sample))
+        UnknownWorker(w, n, to_datetime(first), to_datetime(last), _json(sample))
         for w, n, first, last, sample in rows
     ]
+
+
+def _later(run_at: Any, now: float) -> bool:
+    """Whether a stored ``run_at`` is after ``now``; one that is not a number (a hand edit) sorts after
+    every number in SQLite, so it never comes due."""
+    return run_at > now if isinstance(run_at, int | float) else True
+
+
+def _json(stored: Any) -> Any:
+    """A JSON column's value. What Conveyor never writes there (a hand edit, another program) still
+    reads: text that is not JSON as that text, any other value (a number, NULL) as it is."""
+    if isinstance(stored, str | bytes):
+        try:
+            return orjson.loads(stored)
+        except orjson.JSONDecodeError:
+            return stored if isinstance(stored, str) else stored.decode("utf-8", "replace")
+    return stored
+
+
+def _list(stored: Any) -> list[Any]:
+    """A JSON array column (logs, emitted); anything else in it reads as a list of that one value."""
+    value = _json(stored)
+    return value if isinstance(value, list) else [value]
