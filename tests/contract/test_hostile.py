@@ -79,6 +79,23 @@ def test_lone_surrogates_are_refused_naming_where(app: conveyor.App) -> None:
     assert app.messages() == [] and app.status()["w"].blocked is None
 
 
+def test_deep_or_self_containing_events_are_refused_naming_the_limit(app: conveyor.App) -> None:
+    deep: object = None
+    for _ in range(1000):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested deeper than 254 levels"):
+        app.emit(deep, "w")
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match=r"event\[0\]: the list contains itself.*at most 254 levels"):
+        app.emit(loop, "w")
+    with pytest.raises(
+        TypeError, match=r"event\['n'\]: int 18446744073709551616 is outside the 64-bit range"
+    ):
+        app.emit({"n": 2**64}, "w")
+    assert app.messages() == []
+
+
 def test_ten_megabyte_event_is_refused_and_nothing_is_stored(app: conveyor.App) -> None:
     with pytest.raises(ValueError, match=r"event is 10,485,762 bytes as JSON, over the limit of 1,048,576"):
         app.emit("x" * (10 * 1024 * 1024), "w")
