@@ -19,6 +19,8 @@ import httpx
 import orjson
 import pytest
 
+import conveyor
+
 pytestmark = pytest.mark.slow
 
 APP = """
@@ -110,7 +112,7 @@ def test_run_serves_the_api_and_processes_until_sigterm(tmp_path: Path, procs: l
     proc = Proc("run", str(script), "--store", store, "--port", "0", "--processes", "1", "--grace", "5")
     procs.append(proc)
     url = proc.wait_for(r"dashboard and API on (http://\S+)").group(1)
-    with httpx.Client(base_url=url, timeout=10) as http:
+    with httpx.Client(base_url=url, timeout=10, headers={"X-Conveyor-Request": "1"}) as http:
         ids = [http.post("/api/emit/work", content=f'{{"n": {n}}}').json()["id"] for n in range(5)]
 
         def done() -> bool:
@@ -137,12 +139,13 @@ def test_run_without_web(tmp_path: Path, procs: list[Proc]) -> None:
 
 def test_web_with_token_on_all_interfaces(tmp_path: Path, procs: list[Proc]) -> None:
     store = f"sqlite:///{tmp_path / 'web.db'}"
-    proc = Proc("web", "--store", store, "--host", "0.0.0.0", "--port", "0", env={"CONVEYOR_TOKEN": "t0ken"})
+    token = "t0ken-of-16-chars"  # beyond loopback a token needs 16 characters or more
+    proc = Proc("web", "--store", store, "--host", "0.0.0.0", "--port", "0", env={"CONVEYOR_TOKEN": token})
     procs.append(proc)
     port = proc.wait_for(r"dashboard and API on http://0\.0\.0\.0:(\d+)/").group(1)
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
         assert http.get("/api/workers").status_code == 401
-        assert http.get("/api/workers", headers={"Authorization": "Bearer t0ken"}).json() == []
+        assert http.get("/api/workers", headers={"Authorization": f"Bearer {token}"}).json() == []
     assert proc.stop(signal.SIGINT) == 0
 
 
@@ -151,7 +154,7 @@ def test_stream_sends_sections(tmp_path: Path, procs: list[Proc]) -> None:
     proc = Proc("web", "--store", store, "--port", "0")
     procs.append(proc)
     url = proc.wait_for(r"dashboard and API on (http://\S+)").group(1)
-    with httpx.Client(base_url=url, timeout=10) as http:
+    with httpx.Client(base_url=url, timeout=10, headers={"X-Conveyor-Request": "1"}) as http:
         http.post("/api/emit/streamed", content=b'"<script>x</script>"')
         sections: dict[str, str] = {}
         with http.stream("GET", "/api/stream") as response:
@@ -169,6 +172,7 @@ def test_stream_sends_sections(tmp_path: Path, procs: list[Proc]) -> None:
 
 def test_status_watch_is_live(tmp_path: Path, procs: list[Proc]) -> None:
     store = f"sqlite:///{tmp_path / 'watch.db'}"
+    conveyor.App(store).store.close()  # the store exists (a read never creates it), with no workers
     proc = Proc("status", "--watch", "--interval", "0.2", "--json", "--store", store)
     procs.append(proc)
     proc.wait_for(r'"workers":\[\]')
@@ -192,6 +196,31 @@ def test_status_watch_table(tmp_path: Path, procs: list[Proc]) -> None:
     time.sleep(1.0)
     assert proc.stop(signal.SIGINT) == 0
     proc.wait_for(r"watched\s+unknown\s+1\s+0\s+0\s+0")
+
+
+def test_status_watch_piped_prints_a_table_per_refresh_and_stops_on_sigterm(
+    tmp_path: Path, procs: list[Proc]
+) -> None:
+    store = f"sqlite:///{tmp_path / 'watch.db'}"
+    _emit(store)
+    proc = Proc("status", "--watch", "--interval", "0.2", "--store", store)  # stdout is a pipe
+    procs.append(proc)
+    stamp = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+    proc.wait_for(stamp)
+    proc.wait_for(r"watched\s+unknown\s+1\s+0\s+0\s+0")
+    proc.wait_for(stamp)  # the next refresh, as it comes
+    _emit(store)
+    proc.wait_for(r"watched\s+unknown\s+2\s+0\s+0\s+0")
+    assert proc.stop(signal.SIGTERM) == 0
+
+
+def test_status_watch_json_stops_on_sigterm(tmp_path: Path, procs: list[Proc]) -> None:
+    store = f"sqlite:///{tmp_path / 'watch.db'}"
+    _emit(store)
+    proc = Proc("status", "--watch", "--interval", "0.2", "--json", "--store", store)
+    procs.append(proc)
+    proc.wait_for(r'"name":"watched","queued":1')
+    assert proc.stop(signal.SIGTERM) == 0
 
 
 def test_demo_prints_its_address_and_runs(procs: list[Proc]) -> None:

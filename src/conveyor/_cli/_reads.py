@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import time
+import os
+import sys
+import threading
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 import orjson
@@ -21,6 +24,7 @@ from ._common import (
     print_json,
     safe_url,
     status_table,
+    stop_signals,
     store_option,
     table,
     traces_table,
@@ -28,11 +32,18 @@ from ._common import (
 )
 from ._types import MESSAGE_ID, WORKER
 
+if TYPE_CHECKING:
+    from .._app import App
+
 
 @click.command()
 @store_option
 @json_option
-@opt("--watch", is_flag=True, help="Keep the table on screen, updated live, until Ctrl-C.")
+@opt(
+    "--watch",
+    is_flag=True,
+    help="Keep the table on screen, updated live, until Ctrl-C or SIGTERM (piped: a table per update).",
+)
 @opt(
     "--interval",
     type=click.FloatRange(min=0.1),
@@ -51,30 +62,42 @@ def status(store: str | None, as_json: bool, watch: bool, interval: float) -> No
         else:
             console().print(status_table(statuses) if statuses else "no workers")
         return
-    if as_json:
+    with stop_signals() as stop:
         try:
-            while True:
-                click.echo(
-                    orjson.dumps({"at": datetime.now(UTC), "workers": list(app.status().values())}).decode()
-                )
-                time.sleep(interval)
-        except KeyboardInterrupt:
-            return
+            _watch(app, as_json, interval, stop)
+        except BrokenPipeError:  # the reader went away (``| head``): stop, with nothing more to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _watch(app: App, as_json: bool, interval: float, stop: threading.Event) -> None:
+    """Status every ``interval`` until ``stop``: a JSON line each, a table each when stdout is not a
+    terminal, else one table kept on screen."""
+    if as_json:
+        while True:
+            click.echo(
+                orjson.dumps({"at": datetime.now(UTC), "workers": list(app.status().values())}).decode()
+            )
+            if stop.wait(interval):
+                return
     from rich.console import Group
     from rich.live import Live
     from rich.text import Text
 
-    def frame() -> Group:
-        stamp = Text(f"{when(datetime.now(UTC))} UTC · {safe_url(app.url)} · Ctrl-C to stop", style="dim")
+    def frame(hint: str) -> Group:
+        stamp = Text(f"{when(datetime.now(UTC))} UTC · {safe_url(app.url)}{hint}", style="dim")
         return Group(stamp, status_table(list(app.status().values())))
 
-    try:
-        with Live(frame(), console=console(), auto_refresh=False) as live:
-            while True:
-                time.sleep(interval)
-                live.update(frame(), refresh=True)
-    except KeyboardInterrupt:
-        return
+    out = console()
+    if not sys.stdout.isatty():
+        while True:
+            out.print(frame(""))
+            out.print()
+            out.file.flush()
+            if stop.wait(interval):
+                return
+    with Live(frame(" · Ctrl-C to stop"), console=out, auto_refresh=False) as live:
+        while not stop.wait(interval):
+            live.update(frame(" · Ctrl-C to stop"), refresh=True)
 
 
 @click.command()

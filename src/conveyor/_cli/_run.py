@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._common import bad_input, host_option, open_app, opt, port_option, safe_url, store_option, token_option
+from ._common import (
+    bad_input,
+    host_option,
+    open_app,
+    opt,
+    port_option,
+    safe_url,
+    stop_signals,
+    store_option,
+    token_option,
+)
 
 if TYPE_CHECKING:
     from .._app import App
@@ -150,22 +160,9 @@ def web(app_ref: str | None, store: str | None, host: str, port: int, token: str
     click.echo(
         f"conveyor: dashboard and API on {server.url} (store {safe_url(app.url)}); Ctrl-C to stop", err=True
     )
-    _wait_for_signal()
+    with stop_signals() as stop:
+        stop.wait()
     server.stop()
-
-
-def _wait_for_signal() -> None:
-    import signal
-    import threading
-
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @click.command()
