@@ -66,7 +66,12 @@ def test_cli_stores_hostile_strings_verbatim(app: conveyor.App, text: str) -> No
 
 @pytest.fixture
 def client(app: conveyor.App) -> Iterator[TestClient]:
-    with TestClient(conveyor.web(app, token=""), base_url="http://127.0.0.1") as client:
+    with TestClient(
+        conveyor.web(app, token=""),
+        base_url="http://127.0.0.1",
+        client=("127.0.0.1", 50000),
+        headers={"X-Conveyor-Request": "1"},
+    ) as client:
         yield client
 
 

@@ -18,6 +18,8 @@ warnings.filterwarnings("ignore", message="Using `httpx`")  # starlette prefers 
 from starlette.testclient import TestClient  # noqa: E402 - after the filter above
 
 BASE = "http://127.0.0.1"
+LOCAL = ("127.0.0.1", 50000)  # the client's address: loopback (TestClient's default is "testclient")
+WRITE = {"X-Conveyor-Request": "1"}  # what the dashboard sends with every write
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def web_app(app: conveyor.App) -> conveyor.App:
 
 @pytest.fixture
 def client(web_app: conveyor.App) -> Iterator[TestClient]:
-    with TestClient(create_app(web_app, token=""), base_url=BASE) as c:
+    with TestClient(create_app(web_app, token=""), base_url=BASE, client=LOCAL, headers=WRITE) as c:
         yield c
 
 
@@ -213,7 +215,7 @@ def test_dashboard_shows_every_section(client: TestClient, web_app: conveyor.App
 
 
 def test_token_is_required_when_set(web_app: conveyor.App) -> None:
-    with TestClient(create_app(web_app, token="s3cret"), base_url=BASE) as c:
+    with TestClient(create_app(web_app, token="s3cret"), base_url=BASE, client=LOCAL, headers=WRITE) as c:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret"}):
             response = c.get("/api/workers", headers=headers)
             assert response.status_code == 401 and "error" in response.json()
@@ -237,7 +239,7 @@ def test_token_is_required_when_set(web_app: conveyor.App) -> None:
 
 def test_env_token_is_the_default(web_app: conveyor.App, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONVEYOR_TOKEN", "from-env")
-    with TestClient(create_app(web_app), base_url=BASE) as c:
+    with TestClient(create_app(web_app), base_url=BASE, client=LOCAL, headers=WRITE) as c:
         assert c.get("/api/workers").status_code == 401
         assert c.get("/api/workers", headers={"Authorization": "Bearer from-env"}).status_code == 200
 
@@ -246,7 +248,12 @@ def test_non_loopback_host_names_are_refused_without_token(client: TestClient, w
     assert client.get("/api/workers", headers={"Host": "evil.example:8765"}).status_code == 403
     assert client.get("/api/workers", headers={"Host": "localhost:8765"}).status_code == 200
     assert client.get("/api/workers", headers={"Host": "[::1]:8765"}).status_code == 200
-    with TestClient(create_app(web_app, token="", allowed_hosts=["queue.internal"]), base_url=BASE) as c:
+    with TestClient(
+        create_app(web_app, token="", allowed_hosts=["queue.internal"]),
+        base_url=BASE,
+        client=LOCAL,
+        headers=WRITE,
+    ) as c:
         assert c.get("/api/workers", headers={"Host": "queue.internal"}).status_code == 200
 
 
@@ -278,7 +285,7 @@ def test_openapi_document_matches_the_routes(client: TestClient) -> None:
         methods = getattr(route, "methods", None)
         if methods is None:
             continue  # /static
-        path = re.sub(r"\{(\w+):path\}", r"{\1}", route.path)
+        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
         routed |= {(path, m) for m in methods if m != "HEAD"}
     assert documented == routed - {("/openapi.json", "GET")}
     # Every documented operation answers (no 404/405) with a documented status for a simple request.
@@ -320,7 +327,7 @@ def test_metrics(client: TestClient, web_app: conveyor.App) -> None:
 
 def test_mounted_in_another_app(web_app: conveyor.App) -> None:
     outer = Starlette(routes=[Mount("/ops/conveyor", app=conveyor.web(web_app, token=""))])
-    with TestClient(outer, base_url=BASE) as c:
+    with TestClient(outer, base_url=BASE, client=LOCAL, headers=WRITE) as c:
         page = c.get("/ops/conveyor/")
         assert page.status_code == 200
         assert 'href="/ops/conveyor/static/dashboard.css"' in page.text

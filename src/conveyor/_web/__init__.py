@@ -24,15 +24,18 @@ def web(
     token: str | None = None,
     allowed_hosts: list[str] | None = None,
     poll: float = 0.5,
+    max_streams: int = 100,
 ) -> Starlette:
     """The dashboard, JSON API, ``/metrics`` and ``/openapi.json`` of ``app`` as an ASGI app.
 
     Serve it alone (``uvicorn.run(conveyor.web(app))``) or mount it in your own Starlette/FastAPI
     app: ``Mount("/conveyor", app=conveyor.web(app))``.
 
-    ``token``: the bearer token every request must carry (default ``$CONVEYOR_TOKEN``; ``""``: none).
-    Without a token only loopback host names and ``allowed_hosts`` are answered. ``poll``: seconds
-    between live dashboard updates and metrics samples.
+    ``token``: the bearer token every request must carry (default ``$CONVEYOR_TOKEN``; ``""``: none;
+    printable ASCII). Without a token only loopback clients are answered, under loopback host names
+    or ``allowed_hosts``: behind a proxy, set a token. Writes need the ``X-Conveyor-Request`` header.
+    ``poll``: seconds between live dashboard updates and metrics samples. ``max_streams``: how many
+    live dashboard streams may be open at once (503 past it).
     """
     try:
         from ._site import create_app as build
@@ -40,7 +43,7 @@ def web(
         raise ImportError(
             f'conveyor.web needs the web extra: pip install "conveyor[web]" ({error})'
         ) from error
-    return build(app, token=token, allowed_hosts=allowed_hosts, poll=poll)
+    return build(app, token=token, allowed_hosts=allowed_hosts, poll=poll, max_streams=max_streams)
 
 
 create_app = web

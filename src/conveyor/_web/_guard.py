@@ -1,47 +1,57 @@
-"""Who may talk to the web face: bearer token, loopback host names, and no cross-site writes.
+"""Who may talk to the web face: bearer token, loopback clients, and no cross-site writes.
 
 - With a token (``$CONVEYOR_TOKEN``) every request needs ``Authorization: Bearer <token>``, compared
-  in constant time. A browser gets the same token into an HttpOnly, SameSite=Strict cookie by opening
-  ``/?token=<token>`` once (the dashboard's sign-in form does that).
-- Without a token only loopback host names (localhost, 127.0.0.0/8, ::1) and ``allowed_hosts`` are
-  answered, so a web page cannot reach the API through DNS rebinding.
-- A state-changing request (not GET/HEAD/OPTIONS) that a browser marks as coming from another site
-  (``Sec-Fetch-Site: cross-site|same-site``, or an ``Origin`` other than this host) is refused.
+  in constant time. A browser gets the same token into an HttpOnly, SameSite=Strict cookie through the
+  sign-in form (``POST <root>/sign-in``) or by opening the dashboard once as ``<root>/?token=<token>``;
+  ``?token=`` is accepted on the dashboard page only, and after sign-in the browser is sent only to a
+  path under this app's root. The dashboard's CSS and script are served without the token.
+- Without a token only loopback clients (the connection's address, ``request.client``) whose ``Host``
+  is a loopback name or one of ``allowed_hosts`` are answered: a remote client behind a proxy that
+  sends ``Host: localhost`` is refused, and a web page cannot reach the API through DNS rebinding.
+- A state-changing request (not GET/HEAD/OPTIONS) needs the header ``X-Conveyor-Request`` (the
+  dashboard sends it; a cross-site form cannot), and is refused when a browser marks it as coming
+  from another site (``Sec-Fetch-Site: cross-site|same-site``, or an ``Origin`` other than this host).
 """
 
 from __future__ import annotations
 
 import hmac
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ._http import json_error
 from ._server import is_loopback
 
 if TYPE_CHECKING:
     from ._site import Site
 
-__all__ = ["COOKIE", "Guard"]
+__all__ = ["COOKIE", "WRITE_HEADER", "Guard", "local_path"]
 
 COOKIE = "conveyor_token"
+WRITE_HEADER = "X-Conveyor-Request"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-_SIGN_IN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Conveyor: sign in</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto">
-<h1>Conveyor</h1><p>This dashboard needs the token it was started with (<code>CONVEYOR_TOKEN</code>).</p>
-<form method="get" action=""><label>Token <input type="password" name="token" autofocus required></label>
-<button type="submit">Sign in</button></form></body></html>"""
+SIGN_IN = "/sign-in"
+SIGN_IN_BYTES = 8192
 
 
-def _json(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        orjson.dumps({"error": message}), status_code=status, media_type="application/json", headers=headers
-    )
+def local_path(candidate: str, root: str) -> str:
+    """``candidate`` if it is a path under ``root`` on this site, else the dashboard (``root/``)."""
+    home = root.rstrip("/") + "/"
+    parts = urlsplit(candidate)
+    if (
+        candidate.startswith(home)
+        and not candidate.startswith("//")
+        and "\\" not in candidate
+        and all("!" <= ch <= "~" for ch in candidate)
+        and not parts.scheme
+        and not parts.netloc
+    ):
+        return candidate
+    return home
 
 
 class Guard:
@@ -56,7 +66,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
         self.site.metrics.ensure_started()
-        response = self.check(Request(scope))
+        response = await self.check(Request(scope, receive))
         if response is not None:
             await response(scope, receive, send)
             return
@@ -65,52 +75,94 @@ class Guard:
     def _valid(self, candidate: str | None) -> bool:
         return candidate is not None and hmac.compare_digest(candidate.encode(), self.token)
 
-    def check(self, request: Request) -> Response | None:
+    async def check(self, request: Request) -> Response | None:
+        root = str(request.scope.get("root_path") or "")
+        path = request.url.path
+        inner = path[len(root) :] if root and path.startswith(root) else path
         host = (request.headers.get("host") or "").lower()
-        hostname = urlsplit(f"//{host}").hostname or ""
-        if not self.token and not (is_loopback(hostname) or hostname in self.allowed_hosts):
-            return _json(
-                403,
-                f"host {host!r} refused: without CONVEYOR_TOKEN only loopback host names are answered",
-            )
-        if self.token:
-            denied = self._authenticate(request)
-            if denied is not None:
-                return denied
+        if not self.token:
+            client = request.client.host if request.client is not None else None
+            if client is None or not is_loopback(client):
+                return json_error(
+                    403,
+                    f"client {client or 'of unknown address'} refused: without a token only loopback clients "
+                    "are answered; to serve other clients (behind a proxy too) set CONVEYOR_TOKEN",
+                )
+            hostname = urlsplit(f"//{host}").hostname or ""
+            if not (is_loopback(hostname) or hostname in self.allowed_hosts):
+                return json_error(
+                    403,
+                    f"host {host[:100]!r} refused: without CONVEYOR_TOKEN only loopback host names "
+                    "are answered",
+                )
         if request.method not in SAFE_METHODS:
             site = request.headers.get("sec-fetch-site")
             origin = request.headers.get("origin")
             if site in ("cross-site", "same-site"):
-                return _json(403, "cross-site request refused")
+                return json_error(403, "cross-site request refused")
             if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host):
-                return _json(403, f"cross-origin request from {origin[:100]!r} refused")
+                return json_error(403, f"cross-origin request from {origin[:100]!r} refused")
+        if self.token:
+            if inner == SIGN_IN and request.method == "POST":
+                return await self._sign_in(request, root)
+            denied = self._authenticate(request, root, inner)
+            if denied is not None:
+                return denied
+        if request.method not in SAFE_METHODS and not request.headers.get(WRITE_HEADER):
+            return json_error(
+                403,
+                f"a write needs the header {WRITE_HEADER}: 1 (the dashboard sends it; "
+                "it keeps other sites' forms from writing)",
+            )
         return None
 
-    def _authenticate(self, request: Request) -> Response | None:
+    def _signed_in(self, request: Request, root: str, location: str, token: str) -> Response:
+        response = RedirectResponse(location, 303)
+        response.set_cookie(
+            COOKIE,
+            token,
+            path=root or "/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    async def _sign_in(self, request: Request, root: str) -> Response:
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > SIGN_IN_BYTES:
+                return json_error(413, f"the sign-in form is over {SIGN_IN_BYTES} bytes")
+        fields = dict(parse_qsl(body.decode("utf-8", "replace")))
+        next_path = local_path(fields.get("next", ""), root)
+        offered = fields.get("token", "")
+        if self._valid(offered):
+            return self._signed_in(request, root, next_path, offered)
+        html = self.site.pages.sign_in(root, next_path, wrong=True)
+        return HTMLResponse(html, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    def _authenticate(self, request: Request, root: str, inner: str) -> Response | None:
+        if inner.startswith("/static/") and request.method in ("GET", "HEAD"):
+            return None  # the dashboard's CSS and script: no data, needed by the sign-in page
         scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
         if scheme.lower() == "bearer" and self._valid(credentials.strip()):
             return None
         if self._valid(request.cookies.get(COOKIE)):
             return None
+        dashboard = inner in ("", "/")
         offered = request.query_params.get("token")
-        if request.method == "GET" and offered is not None and self._valid(offered):
+        if request.method == "GET" and dashboard and offered is not None and self._valid(offered):
             query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
-            response = RedirectResponse(request.url.path + (f"?{query}" if query else ""), 303)
-            root = request.scope.get("root_path") or "/"
-            response.set_cookie(
-                COOKIE,
-                offered,
-                path=root,
-                httponly=True,
-                samesite="strict",
-                secure=request.url.scheme == "https",
-            )
-            return response
+            home = root.rstrip("/") + "/"
+            return self._signed_in(request, root, home + (f"?{query}" if query else ""), offered)
         wants_html = "text/html" in request.headers.get("accept", "")
-        dashboard = request.url.path.rstrip("/") == str(request.scope.get("root_path", "")).rstrip("/")
         if request.method == "GET" and wants_html and dashboard:
-            return HTMLResponse(_SIGN_IN, status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        return _json(
+            query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+            here = local_path(root.rstrip("/") + "/" + (f"?{query}" if query else ""), root)
+            html = self.site.pages.sign_in(root, here, wrong=offered is not None)
+            return HTMLResponse(html, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return json_error(
             401,
             "missing or wrong bearer token (Authorization: Bearer $CONVEYOR_TOKEN)",
             {"WWW-Authenticate": "Bearer"},

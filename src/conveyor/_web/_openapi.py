@@ -31,7 +31,22 @@ def _worker_param(name: str = "name") -> dict[str, Any]:
     }
 
 
-ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+ID_PARAM = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "A message id: plain digits 0-9.",
+    "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+}
+
+
+WRITE_HEADER = {
+    "name": "X-Conveyor-Request",
+    "in": "header",
+    "required": True,
+    "description": "Any non-empty value (the dashboard sends 1): a cross-site form cannot send it.",
+    "schema": {"type": "string", "minLength": 1},
+}
 
 
 def _rule(summary: str, body_key: str, body_type: str) -> dict[str, Any]:
@@ -70,7 +85,8 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": (
                 "Durable background workers. All bodies are JSON. When CONVEYOR_TOKEN is set every request "
-                'needs `Authorization: Bearer <token>`. Bad input is a 4xx with `{"error": ...}`.'
+                "needs `Authorization: Bearer <token>`. Every write (POST, DELETE) needs the header "
+                '`X-Conveyor-Request: 1`. Bad input is a 4xx with `{"error": ...}`.'
             ),
         },
         "components": {
@@ -283,6 +299,11 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "/api/messages/{id}": {
+                "get": {
+                    "summary": "One message by id (queued, scheduled, running or dead).",
+                    "parameters": [ID_PARAM],
+                    "responses": {"200": _json(_ref("Message"), "The message."), "400": ERROR, "404": ERROR},
+                },
                 "delete": {
                     "summary": "Cancel a queued or scheduled message.",
                     "parameters": [ID_PARAM],
@@ -297,7 +318,7 @@ def openapi_document() -> dict[str, Any]:
                         "400": ERROR,
                         "404": ERROR,
                     },
-                }
+                },
             },
             "/api/dead": {
                 "get": {
@@ -370,6 +391,7 @@ def openapi_document() -> dict[str, Any]:
                             "content": {"text/event-stream": {"schema": {"type": "string"}}},
                         },
                         "400": ERROR,
+                        "503": ERROR,
                     },
                 }
             },
@@ -381,6 +403,31 @@ def openapi_document() -> dict[str, Any]:
                             "description": "Metrics.",
                             "content": {"text/plain": {"schema": {"type": "string"}}},
                         }
+                    },
+                }
+            },
+            "/messages/{id}": {
+                "get": {
+                    "summary": "The page of one message (HTML), with its kept traces.",
+                    "parameters": [
+                        ID_PARAM,
+                        {
+                            "name": "worker",
+                            "in": "query",
+                            "schema": {"type": "string", "pattern": NAME_PATTERN},
+                            "description": "The message's worker: shows its kept traces once it is done.",
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The page.",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
+                        "400": ERROR,
+                        "404": {
+                            "description": "Nothing is stored or kept of this message.",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
                     },
                 }
             },
@@ -407,7 +454,10 @@ def openapi_document() -> dict[str, Any]:
         },
     }
     for item in document["paths"].values():
-        for operation in item.values():
+        for method, operation in item.items():
             if "requestBody" in operation:
                 operation["responses"].setdefault("413", ERROR)
+            if method in ("post", "delete"):
+                operation["parameters"] = [*operation.get("parameters", []), WRITE_HEADER]
+                operation["responses"].setdefault("403", ERROR)
     return document

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from .._app import App
 
 __all__ = ["Pages", "View"]
+
+log = logging.getLogger("conveyor.web")
 
 SECTIONS = ("workers", "traces", "unknown", "dead", "messages")
 MESSAGES_SHOWN = 100
@@ -58,6 +61,22 @@ def _seconds(value: float) -> str:
     return f"{value:.2f} s"
 
 
+class _Fetched:
+    """One store read shared by every view of a tick: its value, or the error that ``get`` raises."""
+
+    def __init__(self, read: Callable[[], Any]) -> None:
+        self.error: Exception | None = None
+        try:
+            self.value = read()
+        except Exception as error:  # raised again by get(), in each section that needs the value
+            self.value, self.error = None, error
+
+    def get(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class Pages:
     def __init__(self, app: App) -> None:
         self.app = app
@@ -69,6 +88,7 @@ class Pages:
             lstrip_blocks=True,
         )
         self.env.filters.update(pretty=_pretty, compact=_compact, when=_when, seconds=_seconds)
+        self._errors: dict[str, str] = {}
 
     def view(self, params: Mapping[str, str]) -> View:
         """The view a query string asks for (ValueError on a bad worker name or state)."""
@@ -80,26 +100,80 @@ class Pages:
             raise ValueError(f"state must be one of {', '.join(STATES)}, not {state[:80]!r}")
         return View(worker, state)
 
-    def sections(self, view: View) -> dict[str, str]:
+    def render(self, views: Iterable[View]) -> dict[View, dict[str, str]]:
+        """The sections of each view. The queries every view shares run once; a section whose data
+        or template fails shows the error in its place (logged once per new error), the rest render."""
         app = self.app
-        status = list(app.status().values())
-        dead = app.messages(view.worker, "dead", DEAD_SHOWN)
-        total = sum(s.dead for s in status if view.worker in (None, s.name))
-        data: dict[str, dict[str, Any]] = {
-            "workers": {"workers": status},
-            "traces": {"traces": app.traces(view.worker) if view.worker else []},
-            "unknown": {"unknown": app.unknown()},
-            "dead": {"dead": dead, "total": max(total, len(dead))},
-            "messages": {"messages": app.messages(view.worker, view.state, MESSAGES_SHOWN)},  # type: ignore[arg-type]
+        status = _Fetched(lambda: list(app.status().values()))
+        unknown = _Fetched(app.unknown)
+        return {view: self._sections(view, status, unknown) for view in views}
+
+    def sections(self, view: View) -> dict[str, str]:
+        return self.render([view])[view]
+
+    def _sections(self, view: View, status: _Fetched, unknown: _Fetched) -> dict[str, str]:
+        app = self.app
+
+        def dead() -> dict[str, Any]:
+            dead = app.messages(view.worker, "dead", DEAD_SHOWN)
+            total = sum(s.dead for s in status.get() if view.worker in (None, s.name))
+            return {"dead": dead, "total": max(total, len(dead))}
+
+        loaders: dict[str, Callable[[], dict[str, Any]]] = {
+            "workers": lambda: {"workers": status.get()},
+            "traces": lambda: {"traces": app.traces(view.worker) if view.worker else []},
+            "unknown": lambda: {"unknown": unknown.get()},
+            "dead": dead,
+            "messages": lambda: {"messages": app.messages(view.worker, view.state, MESSAGES_SHOWN)},  # type: ignore[arg-type]
         }
-        return {
-            name: self.env.get_template(f"{name}.html").render(view=view, now=datetime.now(UTC), **data[name])
-            for name in SECTIONS
-        }
+        out: dict[str, str] = {}
+        for name in SECTIONS:
+            try:
+                data = loaders[name]()
+                out[name] = self.env.get_template(f"{name}.html").render(
+                    view=view, now=datetime.now(UTC), **data
+                )
+            except Exception as error:  # shown in the section and logged: the other sections still render
+                out[name] = self._failed(name, error)
+            else:
+                self._errors.pop(name, None)
+        return out
+
+    def _failed(self, name: str, error: Exception) -> str:
+        text = f"{type(error).__name__}: {error}"
+        if self._errors.get(name) != text:
+            self._errors[name] = text
+            log.warning("the dashboard's %s section could not be shown: %s", name, text, exc_info=error)
+        return str(
+            Markup('<p class="error">This section could not be shown: <code>{}</code></p>').format(text)
+        )
+
+    def message(self, message_id: int, worker: str | None, base: str) -> tuple[int, str]:
+        """The page of one message (and its kept traces): (status, html); 404 when nothing is known."""
+        message = self.app.message(message_id)
+        worker = message.worker if message is not None else worker
+        traces = [t for t in self.app.traces(worker) if t.message_id == message_id] if worker else []
+        html = self.env.get_template("message.html").render(
+            base=base.rstrip("/"),
+            message_id=message_id,
+            message=message,
+            traces=traces,
+            view=View(worker),
+        )
+        return (200 if message is not None or traces else 404), html
 
     def index(self, view: View, base: str) -> str:
-        sections = {name: Markup(html) for name, html in self.sections(view).items()}
-        workers = sorted(self.app.status())
+        status = _Fetched(lambda: list(self.app.status().values()))
+        sections = {
+            name: Markup(html)
+            for name, html in self._sections(view, status, _Fetched(self.app.unknown)).items()
+        }
+        workers = sorted(s.name for s in status.value or ())
         return self.env.get_template("index.html").render(
             view=view, base=base.rstrip("/"), sections=sections, workers=workers, states=STATES
+        )
+
+    def sign_in(self, base: str, next_path: str, wrong: bool) -> str:
+        return self.env.get_template("sign_in.html").render(
+            base=base.rstrip("/"), next=next_path, wrong=wrong
         )

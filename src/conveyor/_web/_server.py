@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from .._app import App
 
-__all__ = ["WebServer", "check_bind", "is_loopback"]
+__all__ = ["MIN_TOKEN", "WebServer", "check_bind", "check_token", "is_loopback"]
 
 
 def is_loopback(host: str) -> bool:
@@ -30,19 +30,52 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+MIN_TOKEN = 16
+"""The shortest token accepted to serve beyond loopback."""
+
+
+def check_token(token: str) -> str:
+    """A token must travel in an HTTP header as it is: printable ASCII, no spaces (else ValueError)."""
+    if not all("!" <= ch <= "~" for ch in token):
+        raise ValueError(
+            "CONVEYOR_TOKEN must be printable ASCII without spaces (it travels in an HTTP header as it is); "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe())'"
+        )
+    return token
+
+
 def check_bind(host: str, token: str | None) -> None:
-    """Refuse to listen beyond loopback without a token (ValueError)."""
-    if not is_loopback(host) and not token:
+    """Refuse to listen beyond loopback without a token, or with one shorter than 16 characters
+    (ValueError)."""
+    if is_loopback(host):
+        return
+    if not token:
         raise ValueError(
             f"refusing to serve on {host}: set CONVEYOR_TOKEN to serve beyond loopback "
             "(every request will then need Authorization: Bearer <token>)"
+        )
+    check_token(token)
+    if len(token) < MIN_TOKEN:
+        raise ValueError(
+            f"refusing to serve on {host} with a token of {len(token)} characters: beyond loopback "
+            f"CONVEYOR_TOKEN must be {MIN_TOKEN} characters or more "
+            "(python -c 'import secrets; print(secrets.token_urlsafe())')"
         )
 
 
 class WebServer:
     """The dashboard and API of ``app`` on ``host:port`` (port 0: any free port), in a daemon thread."""
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 8765, token: str | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        token: str | None = None,
+        *,
+        poll: float = 0.5,
+        max_streams: int = 100,
+    ) -> None:
         from ._site import create_app
 
         self.token = os.environ.get("CONVEYOR_TOKEN", "") if token is None else token
@@ -51,7 +84,7 @@ class WebServer:
             raise ValueError(f"port must be 0..65535, not {port!r}")
         self.host = host
         self.port = port
-        self.asgi: Starlette = create_app(app, token=self.token)
+        self.asgi: Starlette = create_app(app, token=self.token, poll=poll, max_streams=max_streams)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -78,7 +111,12 @@ class WebServer:
         self._socket = sock
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            self.asgi, log_level="warning", lifespan="on", timeout_graceful_shutdown=2, access_log=False
+            self.asgi,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            access_log=False,
+            server_header=False,
         )
         server = uvicorn.Server(config)
         self._server = server

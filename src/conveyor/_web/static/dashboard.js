@@ -75,7 +75,7 @@
   });
 
   var form = document.getElementById("emit-form");
-  form.addEventListener("submit", function (event) {
+  if (form) { form.addEventListener("submit", function (event) {
     event.preventDefault();
     var worker = form.elements.worker.value.trim();
     var text = form.elements.event.value;
@@ -87,7 +87,7 @@
     call("POST", path, text).then(function (data) {
       say("emitted message " + data.id + " to " + worker, false);
     }).catch(function (error) { say(error.message, true); });
-  });
+  }); }
 
   function replace(id, html) {
     var element = document.getElementById(id);
@@ -100,6 +100,9 @@
     });
   }
 
+  if (!live) {
+    return; // a page without live sections (one message)
+  }
   if (window.EventSource) {
     var source = new EventSource(base + "/api/stream" + query);
     source.addEventListener("open", function () { live.textContent = "live"; live.className = "live on"; });

@@ -1,0 +1,191 @@
+"""Request input and JSON answers: what every API route shares.
+
+Bad input of any kind becomes an ``ApiError`` (or the App's ValueError/TypeError), answered as a 4xx
+with ``{"error": "..."}``. Path parameters are matched to the end of the path (``\\Z``, not ``$``,
+which also matches before a trailing newline), and worker names in paths may hold any character, so
+the one worker-name rule (``check_worker_name``) judges them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .._codec import parse_json
+from .._registry import check_worker_name
+
+__all__ = [
+    "MAX_ID",
+    "MAX_LIMIT",
+    "ApiError",
+    "JSONResponse",
+    "api",
+    "dead_target",
+    "delay_param",
+    "json_body",
+    "json_error",
+    "object_body",
+    "parse_int",
+    "path_name",
+    "query_worker",
+    "route",
+]
+
+MAX_LIMIT = 10_000
+MAX_ID = 2**63 - 1
+
+
+class ApiError(Exception):
+    """Answered as ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def api(fn: Endpoint) -> Endpoint:
+    """Turn bad input (ValueError/TypeError from the App API, ApiError) into a 4xx JSON answer."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await fn(request)
+        except ApiError as error:
+            return json_error(error.status, error.message, error.headers)
+        except (ValueError, TypeError) as error:
+            return json_error(400, str(error) or type(error).__name__)
+
+    endpoint.__name__ = fn.__name__
+    endpoint.__doc__ = fn.__doc__
+    return endpoint
+
+
+# -- routes --------------------------------------------------------------------------------------
+class _AnyText(Convertor[str]):
+    """A worker name in a path: any characters (slashes and newlines too); the name rule judges it."""
+
+    regex = r"[\s\S]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("conveyor_name", _AnyText())
+
+
+def route(path: str, endpoint: Endpoint, method: str) -> Route:
+    """A Route whose pattern must match the whole path (Starlette's ``$`` lets a trailing newline by)."""
+    made = Route(path, endpoint, methods=[method])
+    pattern = made.path_regex.pattern
+    if pattern.endswith("$"):
+        made.path_regex = re.compile(pattern[:-1] + r"\Z")
+    return made
+
+
+# -- input ---------------------------------------------------------------------------------------
+def path_name(request: Request, param: str = "name") -> str:
+    return check_worker_name(request.path_params[param])
+
+
+def parse_int(text: str, what: str, minimum: int = 0, maximum: int = MAX_ID) -> int:
+    """Plain ASCII digits only: no sign, spaces, underscores or other scripts' digits."""
+    if not (text.isascii() and text.isdigit()):
+        raise ApiError(400, f"{what} must be plain digits 0-9, not {text[:80]!r}")
+    if len(text) > 30 or not minimum <= (value := int(text)) <= maximum:
+        raise ApiError(400, f"{what} must be between {minimum} and {maximum}, not {text[:80]}")
+    return value
+
+
+def query_worker(request: Request) -> str | None:
+    worker = request.query_params.get("worker") or None
+    return None if worker is None else check_worker_name(worker)
+
+
+def delay_param(text: str | None) -> float | None:
+    """``?delay=``: a finite number of seconds >= 0 (the App refuses one past its bound)."""
+    if not text:
+        return None
+    try:
+        delay = float(text)
+    except ValueError:
+        raise ApiError(400, f"delay must be a number of seconds, not {text[:80]!r}") from None
+    if not math.isfinite(delay) or delay < 0:
+        raise ApiError(400, f"delay must be a finite number of seconds >= 0, not {text[:80]!r}")
+    return delay
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 past ``limit`` bytes (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"the request body is over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"the request body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request, *, empty: Any = ..., limit: int = 65_536) -> Any:
+    """The body as JSON: malformed JSON, ints past 64 bits and deep nesting are a 400."""
+    body = await read_body(request, limit)
+    if not body.strip():
+        if empty is not ...:
+            return empty
+        raise ApiError(400, "the request body is empty; send JSON")
+    try:
+        return parse_json(body)
+    except ValueError as error:
+        raise ApiError(400, f"the request body is refused: {error}") from None
+
+
+async def object_body(request: Request, allowed: set[str]) -> dict[str, Any]:
+    data = await json_body(request, empty={})
+    if not isinstance(data, dict):
+        raise ApiError(400, f"the request body must be a JSON object, not {type(data).__name__}")
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise ApiError(400, f"unexpected field(s) {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}")
+    return data
+
+
+def dead_target(data: dict[str, Any]) -> dict[str, Any]:
+    if ("id" in data) == ("worker" in data):
+        raise ApiError(400, 'send {"id": <message id>} or {"worker": "<name>"}, exactly one of them')
+    if "id" in data:
+        value = data["id"]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ApiError(400, f"id must be an integer, not {type(value).__name__}")
+        if not 0 <= value <= MAX_ID:
+            raise ApiError(400, f"id must be between 0 and {MAX_ID}, not {value}")
+        return {"id": value}
+    return {"worker": check_worker_name(data["worker"])}
