@@ -1,17 +1,8 @@
-"""``conveyor demo``: an example app on SQLite in a temporary folder, a stream of events, the dashboard.
-
-The workers (the same as ``examples/demo_app.py``):
-
-- ``orders`` fans out: each order emits one ``email`` and one ``thumbnail`` per item;
-- ``email`` sometimes fails (about one in four attempts) and is retried; a few become dead letters;
-- ``thumbnail`` is a slow async worker (0.2 to 1.5 s) capped at 3 running at once across all runners;
-- now and then an event goes to ``legacy-webhook``, which no app defines: it shows up as a "404".
-"""
+"""``conveyor demo``: the demo app (``_demo_app.py``) on SQLite in a temporary folder, a stream of
+events, the dashboard."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import random
 import shutil
 import tempfile
@@ -19,18 +10,16 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any
 
 import click
 
 import conveyor
 
+from ._demo_app import app
 from ._errors import UnknownWorkerWarning
 
-__all__ = ["app", "build_app", "feed", "run_demo"]
+__all__ = ["app", "feed", "run_demo"]
 
-log = logging.getLogger("shop")
-log.setLevel(logging.INFO)  # handler logs at INFO and above go into each message's trace
 CUSTOMERS = [
     "ada@example.com",
     "grace@example.com",
@@ -39,38 +28,6 @@ CUSTOMERS = [
     "barbara@example.com",
 ]
 PRODUCTS = ["lamp", "desk", "chair", "mug", "poster", "plant"]
-
-
-def build_app(store: str | None = None) -> conveyor.App:
-    """The demo's App: three workers that show fan-out, retries and dead letters, and slow async work."""
-    app = conveyor.App(store)
-
-    @app.worker("orders")
-    def orders(event: dict[str, Any]) -> dict[str, Any]:
-        log.info("order %s for %s: %d item(s)", event["order"], event["customer"], len(event["items"]))
-        conveyor.emit({"to": event["customer"], "order": event["order"]}, "email")
-        for item in event["items"]:
-            conveyor.emit({"order": event["order"], "item": item}, "thumbnail")
-        return {"items": len(event["items"])}
-
-    @app.worker("email", max_attempts=3, backoff=0.5)
-    def email(event: dict[str, Any], msg: conveyor.Message) -> str:
-        if random.random() < 0.25:
-            raise ConnectionError(f"SMTP server refused {event['to']} (attempt {msg.attempt})")
-        log.info("sent confirmation of order %s to %s", event["order"], event["to"])
-        return "sent"
-
-    @app.worker("thumbnail", concurrency=3)
-    async def thumbnail(event: dict[str, Any]) -> dict[str, Any]:
-        seconds = random.uniform(0.2, 1.5)
-        await asyncio.sleep(seconds)
-        return {"item": event["item"], "pixels": 256 * 256, "seconds": round(seconds, 3)}
-
-    return app
-
-
-app = build_app()
-"""The demo app at module level, so that runner processes can import it (``conveyor._demo:app``)."""
 
 
 def feed(app: conveyor.App, rate: float, stop: threading.Event) -> int:
@@ -104,7 +61,8 @@ def run_demo(
     folder = Path(tempfile.mkdtemp(prefix="conveyor-demo-"))
     url = f"sqlite:///{folder / 'demo.db'}"
     app.use_store(url)
-    web_app = build_app(url)  # its own connection for the web thread
+    web_app = conveyor.App(url)  # the same workers on its own connection, for the web thread
+    web_app.registry = app.registry
     server = WebServer(web_app, host, port, token)
     try:
         server.start()

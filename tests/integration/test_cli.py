@@ -227,23 +227,32 @@ def test_printed_store_urls_hide_the_password() -> None:
     assert _safe_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
+def test_the_demo_app_is_defined_once() -> None:
+    """``conveyor demo`` and examples/demo_app.py run the same App: one definition of its workers."""
+    from conveyor._demo import app as demo
+    from conveyor._loader import load_app
+
+    root = Path(__file__).resolve().parents[2]
+    example = load_app(str(root / "examples" / "demo_app.py"))
+    assert example is demo
+    assert sorted(example.registry.names()) == ["email", "orders", "thumbnail"]
+
+
 def test_the_demo_app_fans_out(tmp_path: Path) -> None:
     from conveyor._loader import load_app
 
     root = Path(__file__).resolve().parents[2]
-    for demo in (load_app(str(root / "examples" / "demo_app.py")), load_app("conveyor._demo:app")):
-        demo.use_store(f"sqlite:///{tmp_path / 'demo.db'}")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                order = demo.emit(
-                    {"order": 1, "customer": "ada@example.com", "items": ["lamp", "mug"]}, "orders"
-                )
-            demo.drain(timeout=30)
-            trace = next(t for t in demo.traces("orders") if t.message_id == order)
-            assert trace.outcome == "ok" and len(trace.emitted) == 3
-            assert trace.logs == ["INFO shop: order 1 for ada@example.com: 2 item(s)"]
-            assert {t.message_id for t in demo.traces("thumbnail")} >= set(trace.emitted[1:])
-            assert demo.traces("email")  # ran (it may have failed: it fails on purpose, sometimes)
-        finally:
-            demo.close()
+    demo = load_app(str(root / "examples" / "demo_app.py"))
+    demo.use_store(f"sqlite:///{tmp_path / 'demo.db'}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            order = demo.emit({"order": 1, "customer": "ada@example.com", "items": ["lamp", "mug"]}, "orders")
+        demo.drain(timeout=30)
+        trace = next(t for t in demo.traces("orders") if t.message_id == order)
+        assert trace.outcome == "ok" and len(trace.emitted) == 3
+        assert trace.logs == ["INFO shop: order 1 for ada@example.com: 2 item(s)"]
+        assert {t.message_id for t in demo.traces("thumbnail")} >= set(trace.emitted[1:])
+        assert demo.traces("email")  # ran (it may have failed: it fails on purpose, sometimes)
+    finally:
+        demo.close()
