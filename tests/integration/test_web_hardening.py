@@ -3,6 +3,7 @@ headers, sign-in, live streams, error shapes and the OpenAPI document under a mo
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import warnings
@@ -15,6 +16,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 import conveyor
+from conveyor._stores import NewMessage, Settlement, Store, TraceRecord
+from conveyor._stores._postgres import PostgresStore
+from conveyor._stores._sqlite import SQLiteStore
 from conveyor._web import WebServer, check_bind, create_app
 
 warnings.filterwarnings("ignore", message="Using `httpx`")  # starlette prefers httpx2; either works
@@ -121,6 +125,68 @@ def test_out_of_range_ids_are_a_clear_4xx(
     before = web_app.status()
     assert_json_error(client.request(method, path, content=body))
     assert web_app.status() == before
+
+
+def _write_columns(store: Store, message_id: int, **columns: object) -> None:
+    """Set a message's columns as a hand edit or an older version might have left them."""
+    if isinstance(store, PostgresStore):
+        sets = ", ".join(f"{name} = %s" for name in columns)
+        with store._conn() as conn:
+            conn.execute(
+                f"UPDATE {store.schema}.messages SET {sets} WHERE id = %s", [*columns.values(), message_id]
+            )
+    else:
+        assert isinstance(store, SQLiteStore)
+        sets = ", ".join(f"{name} = ?" for name in columns)
+        with store._lock:
+            store._db.execute(f"UPDATE messages SET {sets} WHERE id = ?", [*columns.values(), message_id])
+
+
+def test_the_api_dashboard_and_stream_survive_any_row(
+    client: TestClient, web_app: conveyor.App, store: Store
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", conveyor.UnknownWorkerWarning)
+        far = web_app.emit("far", "w", delay=60)
+        bad = web_app.emit("bad", "w", delay=60)
+        held = web_app.emit("held", "nobody")
+    _write_columns(store, far, run_at=1e300, enqueued_at=math.inf)
+    _write_columns(store, bad, event="{not json")
+    _write_columns(store, held, event="[" * 2000, run_at=-1e300)
+    (mid,) = store.enqueue([NewMessage("w", b"1")])
+    (claimed,) = store.claim("r", {"w": None}, 10, 30.0)
+    odd = TraceRecord(
+        message_id=mid,
+        worker="w",
+        outcome="ok",
+        event="{cut off",
+        result="[" * 5000,
+        error=None,
+        traceback=None,
+        logs=[],
+        emitted=[],
+        attempt=1,
+        enqueued_at=math.inf,
+        started_at=claimed.started_at,
+        finished_at=1e300,
+        keep=10,
+    )
+    store.settle("r", Settlement(complete=[mid], traces=[odd]))
+    listed = client.get("/api/messages")
+    assert listed.status_code == 200 and {m["id"] for m in listed.json()} == {far, bad, held}
+    for message_id in (far, bad, held):
+        assert client.get(f"/api/messages/{message_id}").status_code == 200
+        assert client.get(f"/messages/{message_id}").status_code == 200
+    assert client.get("/api/workers/w/traces").status_code == 200
+    assert client.get("/api/unknown").status_code == 200 and client.get("/metrics").status_code == 200
+    for params in ({}, {"worker": "w"}, {"worker": "nobody"}):
+        page = client.get("/", params=params)
+        assert page.status_code == 200 and "could not be shown" not in page.text, params
+    from conveyor._web._pages import View
+
+    live = client.app.state.conveyor.pages.render([View(), View("w")])  # type: ignore[attr-defined]
+    assert not any("could not be shown" in html for sections in live.values() for html in sections.values())
+    assert "{not json" in live[View()]["messages"]
 
 
 # -- 14: one message -------------------------------------------------------------------------------
