@@ -18,14 +18,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 import psycopg
@@ -37,73 +33,20 @@ from .._errors import StoreNotFound
 from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts
-from ._hints import HintWaiter
 from ._pg_lane import Conn, Lane, Prepared, broken
+from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
+from ._pg_wakeups import PostgresWakeups
 from ._spread import ClaimSpread
-from ._sql import Queries, migrations
+from ._sql import migrations
 from ._sqlite import RUNNER_TTL, StoreVersionError, _kept_traces
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore", "PostgresWakeups", "parse_url"]
 
-log = logging.getLogger("conveyor.store.postgres")
-
-DEFAULT_SCHEMA = "conveyor"
-_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,49}")
-_CONVEYOR_PARAMS = ("schema", "pool_size")
 LANE_SIZE = 8
 """Dedicated autocommit connections kept for the emit hot path (beyond them, emits use the pool)."""
 RUNNER_LANE_SIZE = 2
 """Dedicated connections for runner bookkeeping (a runner process claims and settles from one thread),
 set up by runner_session.sql."""
-
-
-def parse_url(url: str) -> tuple[str, str, int]:
-    """(libpq conninfo URL, schema, pool size) from a store URL; Conveyor's own query parameters
-    (``schema``, ``pool_size``) are taken out, every other one goes to libpq as is."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("postgresql", "postgres"):
-        raise ValueError(f"not a PostgreSQL URL: {_redact(url)!r}")
-    params = parse_qsl(parts.query, keep_blank_values=True)
-    own = {k: v for k, v in params if k in _CONVEYOR_PARAMS}
-    rest = [(k, v) for k, v in params if k not in _CONVEYOR_PARAMS]
-    schema = own.get("schema", DEFAULT_SCHEMA)
-    if not _SCHEMA_NAME.fullmatch(schema):
-        raise ValueError(
-            f"schema must be 1-50 letters, digits or _ (not starting with a digit), not {schema!r}"
-        )
-    size_text = own.get("pool_size", "10")
-    if not size_text.isdigit() or not 1 <= int(size_text) <= 1000:
-        raise ValueError(f"pool_size must be an int from 1 to 1000, not {size_text!r}")
-    conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(rest), parts.fragment))
-    return conninfo, schema, int(size_text)
-
-
-def _redact(url: str) -> str:
-    """The URL without its password, for error messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-class _Queries:
-    """The named queries of sql/postgres with the schema and NOTIFY channel filled in."""
-
-    def __init__(self, schema: str) -> None:
-        base = Queries("postgres")
-        self.schema = schema
-        self.channel = f"conveyor.{schema}"
-        self._text = {name: self.fill(getattr(base, name)) for name in base.names()}
-
-    def fill(self, sql: str) -> str:
-        return sql.replace("{schema}", f'"{self.schema}"').replace("{channel}", self.channel)
-
-    def __getattr__(self, name: str) -> str:
-        try:
-            return self._text[name]
-        except KeyError:
-            raise AttributeError(f"no query named {name!r}") from None
 
 
 class PostgresStore:
@@ -487,95 +430,6 @@ class PostgresStore:
         self._lane.close()
         self._runner_lane.close()
         self._pool.close()
-
-
-class PostgresWakeups(HintWaiter):
-    """Change hints for one runner: LISTEN on a dedicated connection whose socket the event loop watches;
-    each notification calls the runner back at once (``on_hint``) and ends a pending ``wait``.
-
-    A lost connection (a database restart) is itself a hint — notifications may have been missed — and
-    is re-established on the next ``wait`` with backoff; meanwhile ``wait`` just times out.
-    """
-
-    def __init__(self, conninfo: str, listen_sql: str, connect_timeout: float = 10.0) -> None:
-        super().__init__()
-        self._conninfo = conninfo
-        self._listen = listen_sql
-        self._connect_timeout = connect_timeout
-        self._conn: Conn | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._fd = -1
-        self._failures = 0
-        self._closed = False
-
-    def _open(self) -> Conn:
-        conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=int(self._connect_timeout))
-        conn.execute(self._listen)
-        return conn
-
-    async def wait(self, timeout: float) -> bool:
-        loop = asyncio.get_running_loop()
-        if self._conn is None:
-            if self._closed:
-                raise RuntimeError("these wakeups are closed")
-            try:
-                conn = await loop.run_in_executor(None, self._open)
-            except psycopg.Error as error:
-                self._failures += 1
-                pause = min(timeout, 0.1 * 2 ** min(self._failures, 6))
-                log.warning("wakeups: cannot LISTEN (%s); retrying in %.1f s", error, pause)
-                await asyncio.sleep(pause)
-                return False
-            self._conn = conn
-            self._loop = loop
-            self._fd = conn.fileno()
-            loop.add_reader(self._fd, self._readable)
-            if self._failures:
-                self._failures = 0
-                return True  # back after a loss: changes made meanwhile were never announced
-        return await self._wait(timeout)
-
-    def _readable(self) -> None:
-        """On the loop, when the LISTEN socket has data: read every notification, hint once."""
-        conn = self._conn
-        if conn is None:
-            return
-        pgconn = conn.pgconn
-        try:
-            pgconn.consume_input()
-        except psycopg.OperationalError as error:
-            self._lost(error)
-            self._hint()
-            return
-        if pgconn.status != pq.ConnStatus.OK:
-            self._lost(None)
-            self._hint()
-            return
-        heard = False
-        while pgconn.notifies() is not None:
-            heard = True
-        if heard:
-            self._hint()
-
-    def _unwatch(self) -> None:
-        if self._fd >= 0 and self._loop is not None and not self._loop.is_closed():
-            self._loop.remove_reader(self._fd)
-        self._fd = -1
-
-    def _lost(self, error: Exception | None) -> None:
-        log.warning("wakeups: LISTEN connection lost (%s); reconnecting", error or "closed")
-        self._failures = 1
-        self._unwatch()
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
-
-    def close(self) -> None:
-        self._closed = True
-        self._unwatch()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
 
 def _enqueue_params(m: NewMessage) -> list[bytes | None]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
+from ._sqlite_gate import WriterGate
 
 __all__ = ["SQLiteStore", "StoreVersionError"]
 
@@ -52,7 +52,7 @@ class SQLiteStore:
         self._data_version: object = None
         self._lock = threading.RLock()
         self._spread = ClaimSpread()
-        self._gate = _WriterGate(path)
+        self._gate = WriterGate(path)
         try:
             self._open(path, busy_timeout, create)
         except BaseException:
@@ -113,7 +113,7 @@ class SQLiteStore:
     @contextmanager
     def _write(self, announce: bool = True) -> Iterator[sqlite3.Connection]:
         """A write transaction. ``announce``: if it changed any row, tell idle runners elsewhere once it
-        has committed that something may be due (``_WriterGate.announce``). Transitions that never make
+        has committed that something may be due (``WriterGate.announce``). Transitions that never make
         a message due (a runner's claims, acks and heartbeats, cancel, purge) do not."""
         with self._lock, self._gate:
             db = self._db
@@ -453,62 +453,6 @@ class _Tally:
             db.executemany(count_add, changes)
 
 
-class _WriterGate:
-    """Writers of one database file queue on an exclusive ``flock`` of a sidecar file before they take
-    SQLite's write lock. SQLite itself makes a blocked writer sleep and retry (1, 2, 5 ms… with its
-    busy handler, or our shorter steps), so under contention a process that just committed tends to
-    take the lock again before the sleeper wakes, and the other process mostly waits. A kernel lock
-    wakes the next writer the moment the lock is released, in turn: several runner processes share the
-    write lock fairly and none idles. Processes that do not use the gate (the ``sqlite3`` shell) are
-    still handled by SQLite's locking; the gate only orders Conveyor's own writers.
-
-    In-memory databases need no gate (one connection)."""
-
-    __slots__ = ("_created", "_fd", "path")
-
-    def __init__(self, path: str) -> None:
-        self._fd = -1
-        self._created = False
-        self.path: str | None = None
-        if path == ":memory:" or path.startswith("file::memory:"):
-            return
-        writer = f"{path}-writer"
-        try:
-            try:
-                self._fd = os.open(writer, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-                self._created = True
-            except FileExistsError:
-                self._fd = os.open(writer, os.O_RDWR | os.O_CLOEXEC)
-            self.path = writer
-        except OSError:
-            self._fd = -1  # a read-only directory: SQLite's locking alone
-
-    def announce(self) -> None:
-        """After a commit that may make messages due, while the gate is still held: rewrite the gate
-        file's one byte. Idle runners watch this file (inotify) rather than the ``-wal`` file, whose
-        writes begin before the commit is visible; this one comes after it, and only from writes that
-        matter to them (not every runner's claims and acks)."""
-        if self._fd >= 0:
-            os.pwrite(self._fd, b"\1", 0)
-
-    def __enter__(self) -> None:
-        if self._fd >= 0:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *_: object) -> None:
-        if self._fd >= 0:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self, discard: bool = False) -> None:
-        """``discard``: the store failed to open; remove the file too if this gate created it."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-            if discard and self._created and self.path is not None:
-                with suppress(FileNotFoundError):
-                    os.unlink(self.path)
-
-
 def _busy(error: sqlite3.OperationalError) -> bool:
     """SQLITE_BUSY or one of its extended codes (the lock is held by another connection)."""
     return getattr(error, "sqlite_errorcode", sqlite3.SQLITE_BUSY) & 0xFF == sqlite3.SQLITE_BUSY
@@ -559,7 +503,6 @@ def _statements(script: str) -> list[str]:
 
 
 def _synchronous() -> str:
-    import os
 
     value = os.environ.get("CONVEYOR_SQLITE_SYNCHRONOUS", "NORMAL").upper()
     if value not in ("OFF", "NORMAL", "FULL", "EXTRA"):

@@ -2,7 +2,7 @@
 
 On Linux the ``<db>-writer`` gate file is watched with inotify (through a few ctypes calls). Every
 commit that may make messages due (an emit, a rule change, a release) ends by rewriting its one byte
-(``_WriterGate.announce``), the kernel makes our descriptor readable, and the event loop
+(``WriterGate.announce``), the kernel makes our descriptor readable, and the event loop
 (``add_reader``) wakes the runner at once. Nothing runs while nothing is announced: runners' own claims
 and acks do not touch that file. Where there is no gate file (a read-only directory), the database's
 directory is watched for writes of the ``-wal`` file instead: those begin before the commit is
