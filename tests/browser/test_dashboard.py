@@ -278,3 +278,23 @@ def test_emit_form_and_event_data_is_text(page: Page, server: Server) -> None:
     expect(page.locator("#toast")).to_contain_text("not valid JSON")
     server.app.purge("rise")
     server.app.resume("rise")
+
+
+def test_message_page_from_the_list_and_no_policy_violations(page: Page, server: Server) -> None:
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    server.app.pause("rise")
+    message_id = server.emit({"note": "<b>kept as text</b>"}, "rise")
+    link = page.locator(f'#messages a[href="messages/{message_id}"]')
+    expect(link).to_be_visible(timeout=10_000)
+    link.click()
+    expect(page).to_have_url(re.compile(rf"/messages/{message_id}$"))
+    expect(page.locator("#message")).to_contain_text("<b>kept as text</b>")
+    expect(page.locator("#message .badge.queued")).to_be_visible()
+    page.locator(f'button[data-action="cancel"][data-id="{message_id}"]').click()
+    expect(page.locator("#toast")).to_contain_text(f"cancelled message {message_id}")
+    assert server.app.message(message_id) is None
+    server.app.resume("rise")
+    page.goto(server.url)
+    expect(page.locator("#live")).to_have_text("live", timeout=10_000)
+    assert violations == [], violations

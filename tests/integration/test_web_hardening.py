@@ -413,6 +413,15 @@ def test_streams_past_the_cap_get_a_clear_503(web_app: conveyor.App) -> None:
             error = assert_json_error(refused, 503)
             assert "2" in error and "max_streams" in error and refused.headers["retry-after"]
             assert http.get("api/workers").status_code == 200
+            done.set()  # the two streams end at their next section (this emit changes one)
+            web_app.emit({}, "w")
+            live = served.server.asgi.state.conveyor.live
+            deadline = time.monotonic() + 10
+            while live.streams and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert live.streams == 0
+            with http.stream("GET", "api/stream") as again:
+                assert again.status_code == 200
     finally:
         done.set()
         for thread in threads:

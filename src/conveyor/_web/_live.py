@@ -90,6 +90,13 @@ class Live:
             self._streams.discard(stream)
 
     async def _poll(self) -> None:
+        try:
+            await self._ticks()
+        finally:
+            for stream in list(self._streams):
+                stream.changed.set()  # wakes them to see the shutdown
+
+    async def _ticks(self) -> None:
         while self._streams and not self.stopping.is_set():
             views = {stream.view for stream in self._streams}
             try:
