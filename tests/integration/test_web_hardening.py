@@ -224,8 +224,11 @@ def test_remote_clients_are_refused_without_a_token(web_app: conveyor.App) -> No
     with TestClient(outer, base_url="http://localhost", client=remote) as c:
         assert_json_error(c.get("/ops/api/workers"), 403)
         assert c.get("/ops/").status_code == 403
-    with TestClient(outer, base_url="http://localhost", client=("::1", 1)) as c:
-        assert c.get("/ops/api/workers").status_code == 200
+    for address in ("::1", "::ffff:127.0.0.1", "127.0.0.2"):
+        with TestClient(outer, base_url="http://localhost", client=(address, 1)) as c:
+            assert c.get("/ops/api/workers").status_code == 200, address
+    with TestClient(outer, base_url="http://localhost", client=("::ffff:203.0.113.7", 1)) as c:
+        assert_json_error(c.get("/ops/api/workers"), 403)
     with TestClient(create_app(web_app, token=TOKEN), base_url="http://queue.example", client=remote) as c:
         bearer = {"Authorization": f"Bearer {TOKEN}"}
         assert c.get("/api/workers", headers=bearer).status_code == 200
