@@ -6,11 +6,9 @@ from typing import Any
 
 import click
 
+from .._app import MAX_ID
 from .._emitter import check_delay
 from .._registry import check_worker_name
-
-MAX_ID = 2**63 - 1
-"""The largest message id a store holds (a signed 64-bit integer in both dialects)."""
 
 
 class WorkerName(click.ParamType[str]):
