@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -447,6 +448,29 @@ def test_a_section_that_fails_does_not_kill_the_stream(
 
     rendered = sections(View())
     assert "could not be shown" in rendered["unknown"] and 'data-worker="w"' in rendered["workers"]
+    # Over a real stream: the failing section says so, and the stream goes on with the others.
+    served = Served(web_app, poll=0.1)
+    try:
+        with (
+            httpx.Client(base_url=served.url, timeout=10) as http,
+            http.stream("GET", "api/stream") as response,
+        ):
+            seen: dict[str, list[str]] = {}
+            emitted = False
+            for line in response.iter_lines():
+                if not line.startswith("data: "):
+                    continue
+                section = orjson.loads(line[len("data: ") :])
+                seen.setdefault(section["id"], []).append(section["html"])
+                if not emitted and "unknown" in seen and "workers" in seen:
+                    web_app.emit({}, "w")  # the next tick changes the workers section
+                    emitted = True
+                elif emitted and len(seen["workers"]) >= 2:
+                    break
+        assert "could not be shown" in seen["unknown"][0] and "OverflowError" in seen["unknown"][0]
+        assert 'data-count="queued">1<' in seen["workers"][-1]
+    finally:
+        served.stop()
 
 
 # -- 21: errors are JSON everywhere, no server header ----------------------------------------------
