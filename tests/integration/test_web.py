@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -335,3 +336,22 @@ def test_mounted_in_another_app(web_app: conveyor.App) -> None:
         assert c.get("/ops/conveyor/static/dashboard.js").status_code == 200
         assert c.post("/ops/conveyor/api/emit/greet", content=b"1").status_code == 202
         assert {w["name"] for w in c.get("/ops/conveyor/api/workers").json()} >= {"greet"}
+
+
+def test_a_lost_attempt_is_shown_and_counted_as_a_failure(make_app: Any) -> None:
+    app = make_app(lease=0.05)
+    app.worker("w")(lambda event: event)
+    with TestClient(create_app(app, token=""), base_url=BASE, client=LOCAL, headers=WRITE) as c:
+        c.get("/metrics")  # the baseline
+        mid = emit(c, "w", b'"x"')
+        app.store.claim("gone", {"w": None}, 10, 0.05)  # a runner that claims and dies
+        time.sleep(0.2)
+        assert app.drain() == 1  # rescues (a "lost" trace), then runs it again
+        traces = c.get("/api/workers/w/traces").json()
+        assert [(t["message_id"], t["outcome"]) for t in traces] == [(mid, "ok"), (mid, "lost")]
+        lost = next(t for t in traces if t["outcome"] == "lost")
+        doc = c.get("/openapi.json").json()
+        outcomes = doc["components"]["schemas"]["Trace"]["properties"]["outcome"]["enum"]
+        assert lost["outcome"] in outcomes
+        assert 'conveyor_messages_failed_total{worker="w"} 1.0' in c.get("/metrics").text
+        assert '<span class="badge lost">lost</span>' in c.get("/", params={"worker": "w"}).text

@@ -136,7 +136,7 @@ class Metrics:
                         continue
                     if trace.outcome == "ok":
                         completed += 1
-                    elif trace.outcome in ("error", "timeout"):
+                    elif trace.outcome in ("error", "timeout", "lost"):
                         self.failed.labels(name).inc()
                     self.wait.labels(name).observe(max(0.0, trace.wait))
                     self.run.labels(name).observe(max(0.0, trace.duration))

@@ -146,7 +146,7 @@ def openapi_document() -> dict[str, Any]:
                         "message_id": {"type": "integer"},
                         "worker": {"type": "string"},
                         "event": {},
-                        "outcome": {"enum": ["ok", "error", "incomplete", "timeout"]},
+                        "outcome": {"enum": ["ok", "error", "incomplete", "timeout", "lost"]},
                         "result": {},
                         "error": {"type": ["string", "null"]},
                         "traceback": {"type": ["string", "null"]},
