@@ -85,3 +85,16 @@ def test_an_empty_store_url_is_an_error_not_the_default_file(tmp_path: Path) -> 
     finally:
         os.chdir(cwd)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["status"], ["emit", "w", "1"], ["pause", "w"]], ids=" ".join)
+def test_an_empty_store_option_is_an_error_not_the_default_file(tmp_path: Path, command: list[str]) -> None:
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        result = cli(*command, "--store", "")
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 2
+    assert "store URL is empty" in one_line(result)
+    assert list(tmp_path.iterdir()) == []

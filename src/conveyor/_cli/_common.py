@@ -44,9 +44,16 @@ def opt(*decls: str, **kwargs: Any) -> Callable[[F], F]:
     return click.option(*decls, **kwargs)
 
 
+def _store_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("the store URL is empty (sqlite:///path.db or postgresql://…)")
+    return value
+
+
 store_option = opt(
     "--store",
     envvar="CONVEYOR_STORE",
+    callback=_store_url,
     metavar="URL",
     help="Store URL: sqlite:///path.db or postgresql://… (default: the app's, else sqlite:///conveyor.db).",
 )
