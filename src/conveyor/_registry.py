@@ -81,9 +81,19 @@ class WorkerSpec:
             timeout=None if timeout is None else float(timeout),
             traces=traces,
             loop_limit=loop_limit,
-            is_async=inspect.iscoroutinefunction(handler),
+            is_async=_is_async(handler),
             wants_message=_wants_message(name, handler),
         )
+
+
+def _is_async(handler: Handler) -> bool:
+    """``async def`` functions and objects whose ``__call__`` is one. (Other plain callables that return
+    an awaitable, an async function under a decorator for one, are awaited when they return it.)"""
+    if inspect.iscoroutinefunction(handler):
+        return True
+    if inspect.isfunction(handler) or inspect.ismethod(handler) or inspect.isclass(handler):
+        return False
+    return inspect.iscoroutinefunction(getattr(type(handler), "__call__", None))
 
 
 def _check_int(what: str, value: object, *, minimum: int, optional: bool = False) -> None:

@@ -23,12 +23,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._codec import encode_result
 from .._context import HandlerContext, current
 from .._errors import Incomplete
 from .._registry import WorkerSpec
 from .._stores import Claimed
+from ._settle import storable, text_of
 
-__all__ = ["OK", "Job", "Outcome", "SyncPool", "outcome_of", "timeout_outcome"]
+__all__ = ["OK", "Job", "Outcome", "SyncPool", "encoded", "outcome_of", "timeout_outcome"]
 
 _GROW_AFTER = 0.01
 """Seconds queued jobs may sit without any job starting before the pool adds threads (longer than the
@@ -42,17 +44,42 @@ class Outcome:
     result: Any = None
     error: str | None = None
     traceback: str | None = None
+    encoded: str | None = None
+    """The result as the trace shows it (JSON text), once the runner has encoded it."""
 
 
 OK = Outcome("ok")
 
 
 def outcome_of(exc: BaseException) -> Outcome:
+    """A failure from what a handler raised; its texts are storable even when the exception's own
+    ``__str__`` raises or holds characters a store refuses."""
+    text = text_of(exc)
     if isinstance(exc, Incomplete):
-        return Outcome("incomplete", error=f"Incomplete: {exc}" if str(exc) else "Incomplete")
-    return Outcome(
-        "error", error=f"{type(exc).__name__}: {exc}", traceback="".join(traceback.format_exception(exc))
-    )
+        return Outcome("incomplete", error=storable(f"Incomplete: {text}" if text else "Incomplete"))
+    return Outcome("error", error=storable(f"{type(exc).__name__}: {text}"), traceback=_traceback(exc))
+
+
+def encoded(outcome: Outcome) -> Outcome:
+    """An ``ok`` outcome with its result encoded for the trace; a result that cannot be shown (not
+    JSON, and its ``repr()`` raises) fails the message instead."""
+    result = outcome.result
+    try:
+        text = encode_result(result)
+    except BaseException as exc:  # user code: the result's __repr__
+        error = (
+            f"TypeError: the handler returned a {type(result).__name__} that is not JSON and whose "
+            f"repr() raised {type(exc).__name__}: {text_of(exc)}"
+        )
+        return Outcome("error", error=storable(error), traceback=_traceback(exc))
+    return Outcome("ok", result, encoded=text)
+
+
+def _traceback(exc: BaseException) -> str:
+    try:
+        return storable("".join(traceback.format_exception(exc)))
+    except BaseException as error:
+        return f"{type(exc).__name__}: the traceback could not be formatted ({type(error).__name__})"
 
 
 def timeout_outcome(spec: WorkerSpec) -> Outcome:

@@ -8,13 +8,15 @@ never blocks handlers running on the loop. ``drain`` and ``serve`` share every s
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import socket
 import time
 import uuid
+from collections.abc import Awaitable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from .._codec import decode
@@ -24,9 +26,10 @@ from .._message import Message, to_datetime
 from .._registry import Registry, WorkerSpec
 from .._stores import Claimed, Settlement, Store, TraceRecord
 from .._stores._base import Wakeups
-from ._executor import OK, Job, Outcome, SyncPool, outcome_of, timeout_outcome
-from ._logs import capture_logs
-from ._policy import retry_delay
+from ._executor import OK, Job, Outcome, SyncPool, encoded, outcome_of, timeout_outcome
+from ._logs import capture_logs, log_failure
+from ._policy import checked_delay
+from ._settle import is_data_error, settle_apart, storable
 from ._traces import TraceBuffer
 
 __all__ = [
@@ -239,6 +242,12 @@ class Runner:
                     # settle and claim on the loop itself, sparing two thread hops per turn.
                     claimed = self._exchange(batch, want)
             except Exception as error:
+                if batch and is_data_error(error):  # one message's data, not the store: settle apart
+                    try:
+                        await self._io(settle_apart, self._settle, batch, error)
+                        continue
+                    except Exception as again:
+                        error = again
                 self._restore(batch)
                 failures += 1
                 pause = min(5.0, 0.05 * 2**failures)
@@ -345,7 +354,7 @@ class Runner:
                 )
         batch = self._take_batch(final=True)
         if batch:
-            await self._io(self.store.settle, self.id, batch)
+            await self._io(self._settle_safely, batch)
 
     async def _abandon(self) -> None:
         """Whatever is still running goes back to the queue without using an attempt."""
@@ -359,7 +368,7 @@ class Runner:
         self._inflight.clear()
         if batch:
             try:
-                await self._io(self.store.settle, self.id, batch)
+                await self._io(self._settle_safely, batch)
             except Exception:
                 log.exception(
                     "runner %s: could not release %d messages; their leases will expire",
@@ -508,20 +517,26 @@ class Runner:
         spec: WorkerSpec,
         c: Claimed,
         ctx: HandlerContext,
-        args: tuple[Any, ...],
+        args: Sequence[Any],
         expiry: _Expiry | None,
+        *,
+        pending: Awaitable[Any] | None = None,
     ) -> None:
+        """Run an async handler (or await ``pending``, what a plain callable returned) and record it."""
         current.set(ctx)  # this task runs in a copy of the context
         try:
-            result = await spec.handler(*args)
+            result = await (spec.handler(*args) if pending is None else pending)
             outcome = OK if result is None else Outcome("ok", result)
-        except asyncio.CancelledError:
-            if c.id not in self._expired:
-                raise  # shutting down: the message is released
+        except asyncio.CancelledError as exc:
             task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-            outcome = timeout_outcome(spec)
+            if c.id in self._expired:
+                if task is not None:
+                    task.uncancel()
+                outcome = timeout_outcome(spec)
+            elif task is not None and task.cancelling():
+                raise  # shutting down: the message is released
+            else:  # the handler raised CancelledError itself (nobody cancelled this task)
+                outcome = outcome_of(exc)
         except BaseException as exc:
             outcome = outcome_of(exc)
         finally:
@@ -551,9 +566,26 @@ class Runner:
             if inflight.pop(c.id, None) is None:
                 continue
             self._sync_inflight -= 1
-            assert job.outcome is not None
-            self._record(job.spec, c, job.ctx, job.outcome)
+            outcome = job.outcome
+            assert outcome is not None
+            if outcome.result is not None and inspect.isawaitable(outcome.result):
+                self._await_returned(job, outcome.result)
+                continue
+            self._record(job.spec, c, job.ctx, outcome)
         self._settled_one()
+
+    def _await_returned(self, job: Job, pending: Awaitable[Any]) -> None:
+        """A handler that is not ``async def`` returned an awaitable (an object with an async
+        ``__call__``, an async function under a plain decorator): await it on the loop, as an async
+        handler, under the worker's timeout."""
+        spec, c = job.spec, job.claimed
+        assert self._loop is not None
+        expiry = None if spec.timeout is None else _Expiry()
+        task = self._loop.create_task(self._handle_async(spec, c, job.ctx, job.args, expiry, pending=pending))
+        self._inflight[c.id] = task
+        if expiry is not None:
+            expiry.tasks[c.id] = task
+            expiry.handle = self._loop.call_later(spec.timeout or 0.0, self._expire, expiry)
 
     def _settled_one(self) -> None:
         self.wake()
@@ -563,14 +595,26 @@ class Runner:
     def _record(self, spec: WorkerSpec, c: Claimed, ctx: HandlerContext, outcome: Outcome) -> None:
         batch = self._batch
         kind = outcome.kind
+        if kind == "ok" and outcome.result is not None and spec.traces > 0:
+            outcome = encoded(outcome)  # a result that cannot be shown fails its message
+            kind = outcome.kind
         if kind == "ok":
             batch.complete.append(c.id)
         elif kind == "incomplete":
             batch.incomplete.append((c.id, self.options.incomplete_delay))
-        elif c.attempt >= spec.max_attempts:
-            batch.bury.append((c.id, c.attempt, outcome.error or kind))
         else:
-            batch.retry.append((c.id, retry_delay(spec.backoff, c.attempt), outcome.error or kind))
+            error = outcome.error or kind
+            if c.attempt >= spec.max_attempts:
+                batch.bury.append((c.id, c.attempt, error))
+                delay = None
+            else:
+                delay, problem = checked_delay(spec.backoff, c.attempt)
+                if problem is not None:
+                    error = storable(f"{error}; {problem}")
+                    outcome = replace(outcome, error=error)
+                batch.retry.append((c.id, delay, error))
+            if log.isEnabledFor(logging.WARNING):
+                log_failure(self.id, c, spec, error, delay)
         self.processed += 1
         if spec.traces > 0:
             self._traces.add(spec.traces, c, ctx, outcome)
@@ -599,6 +643,18 @@ class Runner:
                     spec.traces,
                 )
             )
+
+    def _settle(self, batch: Settlement) -> None:
+        self.store.settle(self.id, batch)
+
+    def _settle_safely(self, batch: Settlement) -> None:
+        """On the store thread: settle; a batch refused for its data is settled message by message."""
+        try:
+            self.store.settle(self.id, batch)
+        except Exception as error:
+            if not is_data_error(error):
+                raise
+            settle_apart(self._settle, batch, error)
 
     def _take_batch(self, final: bool = False) -> Settlement:
         """What to settle now; kept traces go along when due, and always once nothing is running."""

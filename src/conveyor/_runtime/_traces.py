@@ -13,7 +13,6 @@ import time
 from collections import deque
 from typing import Any
 
-from .._codec import encode_result
 from .._context import HandlerContext
 from .._stores import Claimed, TraceRecord
 from ._executor import Outcome
@@ -79,7 +78,7 @@ def _build(item: Any) -> TraceRecord:
         worker=c.worker,
         outcome=outcome.kind,
         event=c.event,
-        result=encode_result(outcome.result),
+        result=outcome.encoded,
         error=outcome.error,
         traceback=outcome.traceback,
         logs=ctx.logs,
