@@ -99,6 +99,22 @@ def _run_kwargs(app: App, **wanted: Any) -> dict[str, Any]:
     metavar="MB",
     help="Replace a runner process past this resident memory.",
 )
+@opt(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    envvar="CONVEYOR_LOG_LEVEL",
+    help="Least severe log records written to stderr (runner warnings, failed messages, handler logs).",
+)
+@opt(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="CONVEYOR_LOG_FORMAT",
+    help="One line per record: text, or one JSON object.",
+)
 @token_option
 def run(  # noqa: PLR0917 - click passes options as arguments
     app_ref: str,
@@ -111,9 +127,14 @@ def run(  # noqa: PLR0917 - click passes options as arguments
     grace: float | None,
     max_tasks_per_child: int | None,
     max_memory_per_child: int | None,
+    log_level: str,
+    log_format: str,
     token: str | None,
 ) -> None:
     """Run APP's workers (and serve the dashboard) until SIGINT/SIGTERM."""
+    from .._runtime._logs import configure_logging
+
+    configure_logging(log_level.upper(), log_format)
     app = open_app(store, app_ref)
     kwargs = _run_kwargs(
         app,

@@ -49,6 +49,10 @@ def run_forked(app: Any, spec: dict[str, Any]) -> NoReturn:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     os.setpgid(0, 0)
     _die_with_parent(int(spec["parent"]))
+    from ._logs import configure_logging, has_user_handlers
+
+    if not has_user_handlers():  # the app's own logging setup, inherited, is kept
+        configure_logging(spec.get("log_level", logging.INFO), spec.get("log_format", "text"))
     try:
         app.use_store(spec["store"])  # a connection of this process's own
         open_store_patiently(app)
@@ -121,10 +125,9 @@ def main() -> None:
 
     spec: dict[str, Any] = orjson.loads(os.environ[SPEC_ENV])
     _die_with_parent(int(spec["parent"]))
-    logging.basicConfig(
-        level=spec.get("log_level", logging.WARNING),
-        format=f"%(asctime)s runner[{os.getpid()}] %(levelname)s %(name)s: %(message)s",
-    )
+    from ._logs import configure_logging
+
+    configure_logging(spec.get("log_level", logging.INFO), spec.get("log_format", "text"))
     try:
         from .._loader import load_app
 

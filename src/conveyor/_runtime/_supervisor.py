@@ -28,6 +28,7 @@ import orjson
 
 from .._stores import open_store
 from ._child import SPEC_ENV, STOP_SIGNALS
+from ._logs import logging_config
 from ._runner import DEFAULT_SLOTS, Runner, RunnerOptions
 from ._serve import EXIT_CONFIG, EXIT_OK, EXIT_RETIRED, EXIT_STUCK, serve_runner
 
@@ -258,7 +259,7 @@ class Supervisor:
             "max_memory": o.max_memory,
             "parent": os.getpid(),
             "index": slot,
-            "log_level": logging.getLogger("conveyor").getEffectiveLevel(),
+            **_log_spec(),
         }
         if self._fork_app is not None:
             process: _Process = self._fork(spec)
@@ -359,6 +360,15 @@ class Supervisor:
 
     def pids(self) -> list[int]:
         return [c.process.pid for c in self._children.values()]
+
+
+def _log_spec() -> dict[str, Any]:
+    """How runner processes log: as ``configure_logging`` set this process up, else at the level
+    this process's ``conveyor`` logger has, in text."""
+    config = logging_config()
+    if config is None:
+        return {"log_level": logging.getLogger("conveyor").getEffectiveLevel(), "log_format": "text"}
+    return {"log_level": config[0], "log_format": config[1]}
 
 
 def _describe(code: int) -> str:
