@@ -37,7 +37,9 @@ LABELS = {
     "rq": "RQ 2.12 (Redis)",
 }
 PEER_SYSTEMS = ("celery", "rq")
-WORKLOADS = ("emit", "drain", "latency", "io")
+WORKLOADS = ("emit", "drain", "latency", "io", "delayed")
+CONVEYOR_ONLY = ("delayed",)
+"""Workloads the peers' drivers do not run."""
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Config:
     n_drain: int = 10_000
     n_latency: int = 500
     gap: float = 0.005
+    delay: float = 0.05
     n_io: int = 1_000
     io_sleep: float = 0.05
     slots: int = 100
@@ -134,7 +137,9 @@ class ScratchPostgres:
 
 # -- running one driver --------------------------------------------------------------------------
 def _driver_args(cfg: Config, workload: str) -> list[str]:
-    n = {"emit": cfg.n_emit, "drain": cfg.n_drain, "latency": cfg.n_latency, "io": cfg.n_io}[workload]
+    n = {"emit": cfg.n_emit, "drain": cfg.n_drain, "latency": cfg.n_latency, "io": cfg.n_io}.get(
+        workload, cfg.n_latency
+    )
     return [
         workload,
         "--n",
@@ -143,6 +148,7 @@ def _driver_args(cfg: Config, workload: str) -> list[str]:
         str(cfg.slots),
         "--gap",
         str(cfg.gap),
+        *(["--delay", str(cfg.delay)] if workload in CONVEYOR_ONLY else []),
         "--sleep",
         str(cfg.io_sleep),
         "--timeout",
@@ -232,6 +238,8 @@ ROWS: list[tuple[str, str, str, bool]] = [
     ("latency p95, ms", "latency", "p95_ms", False),
     ("latency p99, ms", "latency", "p99_ms", False),
     ("io wall, s", "io", "seconds", False),
+    ("delayed emit, start - run_at p50, ms", "delayed", "p50_ms", False),
+    ("delayed emit, start - run_at p99, ms", "delayed", "p99_ms", False),
 ]
 
 
@@ -302,12 +310,14 @@ TARGETS = {
         ("latency", "p50_ms", "<=", 0.5),
         ("latency", "p99_ms", "<=", 5.0),
         ("io", "seconds", "<=", 0.6),
+        ("delayed", "p50_ms", "<=", 10.0),
     ],
     "conveyor-pg": [
         ("drain", "rate", ">=", 19_000.0),
         ("latency", "p50_ms", "<=", 1.5),
         ("latency", "p99_ms", "<=", 5.0),
         ("io", "seconds", "<=", 0.6),
+        ("delayed", "p50_ms", "<=", 10.0),
     ],
 }
 RATIO_TARGETS = [("emit", "rate", 5.0), ("drain", "rate", 10.0), ("latency", "p50_ms", 2.0)]
@@ -435,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
         for system in cfg.systems:
             results[system] = {}
             for workload in cfg.workloads:
+                if workload in CONVEYOR_ONLY and system in PEER_SYSTEMS:
+                    continue
                 print(f"bench: {LABELS[system]} {workload} ...", file=sys.stderr, flush=True)
                 r = run_one(system, workload, cfg, Path(tmp))
                 results[system][workload] = r

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-WORKLOADS = ("emit", "drain", "latency", "io")
+WORKLOADS = ("emit", "drain", "latency", "io", "delayed")
 HERE = Path(__file__).resolve().parent
 
 
@@ -39,6 +39,7 @@ def parser(system: str) -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, required=True)
     p.add_argument("--slots", type=int, default=100, help="io: slots in all")
     p.add_argument("--gap", type=float, default=0.005, help="latency: seconds between emits")
+    p.add_argument("--delay", type=float, default=0.05, help="delayed: each emit's delay, seconds")
     p.add_argument("--sleep", type=float, default=0.05, help="io: seconds each message sleeps")
     p.add_argument("--out", required=True, help="a scratch folder for logs and handler records")
     p.add_argument("--timeout", type=float, default=300.0, help="give up waiting after this many seconds")

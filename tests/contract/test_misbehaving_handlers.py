@@ -247,6 +247,7 @@ def _raises(attempt: int) -> float:
         (lambda attempt: float("nan"), "returned nan"),
         (lambda attempt: float("inf"), "returned inf"),
         (lambda attempt: None, "returned None"),
+        (lambda attempt: 1e12, "returned 1000000000000.0, not seconds from 0 to 315,576,000"),
     ],
 )
 def test_a_broken_backoff_fails_the_message_with_a_trace_saying_so(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+from .._emitter import MAX_DELAY
 from .._registry import Backoff
 from ._settle import safe_repr, text_of
 
@@ -32,8 +33,8 @@ def retry_delay(backoff: Backoff, attempt: int) -> float:
 
 def checked_delay(backoff: Backoff, attempt: int) -> tuple[float, str | None]:
     """``retry_delay`` that survives a ``backoff=`` callable which raises or returns something other
-    than finite seconds >= 0: then the default backoff applies, and the second item says what the
-    callable did (for the message's error). Never raises."""
+    than seconds from 0 to ``MAX_DELAY`` (what ``emit(delay=)`` takes): then the default backoff applies,
+    and the second item says what the callable did (for the message's error). Never raises."""
     if not callable(backoff):
         return retry_delay(backoff, attempt), None
     try:
@@ -42,7 +43,7 @@ def checked_delay(backoff: Backoff, attempt: int) -> tuple[float, str | None]:
         problem = f"backoff({attempt}) raised {type(error).__name__}: {text_of(error)}"
     else:
         number = isinstance(value, int | float) and not isinstance(value, bool)
-        if number and math.isfinite(value) and value >= 0:
+        if number and math.isfinite(value) and 0 <= value <= MAX_DELAY:
             return float(value), None
-        problem = f"backoff({attempt}) returned {safe_repr(value)}, not seconds >= 0"
+        problem = f"backoff({attempt}) returned {safe_repr(value)}, not seconds from 0 to {MAX_DELAY:,.0f}"
     return retry_delay(DEFAULT_BACKOFF, attempt), f"{problem}; retried after the default backoff"

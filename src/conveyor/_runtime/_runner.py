@@ -71,6 +71,12 @@ class RunnerOptions:
 GATHER = 0.002
 """Seconds a busy runner with fewer than half its slots free waits for more handlers to finish
 before its next settle-and-claim turn."""
+DUE_MARGIN = 0.05
+"""Seconds past its ``run_at`` a queued message still counts as falling due for an idle runner's sleep."""
+DUE_RETRY = 0.005
+"""Seconds an idle runner waits before it looks again at a message that fell due but was not claimed."""
+DUE_LATE = 0.0002
+"""Added to the sleep until a message falls due, so that the claim finds it due."""
 RETIRE_MAX_TASKS = "max-tasks"
 RETIRE_MAX_MEMORY = "max-memory"
 RETIRE_STUCK = "stuck"
@@ -111,6 +117,10 @@ class Runner:
         self._expired: set[int] = set()
         self._refill_at = max(1, self.options.slots // 2)
         self._warned_memory = False
+        self._due_at: float | None = None
+        """Monotonic time the next queued message falls due, as the store last said (None: none)."""
+        self._hinted = True
+        self._workers = registry.names()
         sync_timeouts = [s.timeout for s in registry if not s.is_async and s.timeout is not None]
         self._min_sync_timeout = min(sync_timeouts, default=None)
 
@@ -193,6 +203,7 @@ class Runner:
 
     def _on_hint(self) -> None:
         """Straight from the store's hint source, on the loop: wake now unless this runner waits its turn."""
+        self._hinted = True
         if not self._hint_delayed():
             self.wake()
 
@@ -210,6 +221,7 @@ class Runner:
                     await asyncio.sleep(self.options.hint_delay)
                 elif direct:
                     continue
+            self._hinted = True  # a hint or a poll: an idle runner asks again when the next message is due
             self.wake()
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
@@ -234,13 +246,20 @@ class Runner:
             if max_tasks is not None:
                 want = min(want, max_tasks - self.claimed)
             issued = time.time()
+            # Serving with nothing running, the runner asks when the next message falls due, if that may
+            # have changed since it last asked: a hint or poll came, a wait ran out, or this batch puts
+            # messages back for later.
+            idle = stop is not None and not self._inflight
+            idle = idle and (self._hinted or bool(batch.retry or batch.incomplete))
+            if idle:
+                self._hinted = False
             try:
                 if self._io_busy or len(self._inflight) > self._sync_inflight:
-                    claimed = await self._io(self._exchange, batch, want)
+                    claimed = await self._io(self._exchange, batch, want, idle)
                 else:
                     # No async handler needs the loop meanwhile (sync ones run on their threads):
                     # settle and claim on the loop itself, sparing two thread hops per turn.
-                    claimed = self._exchange(batch, want)
+                    claimed = self._exchange(batch, want, idle)
             except Exception as error:
                 if batch and is_data_error(error):  # one message's data, not the store: settle apart
                     try:
@@ -256,6 +275,7 @@ class Runner:
                 continue
             failures = 0
             if claimed:
+                self._hinted = self._hinted or idle  # not asked: ask once idle again
                 self._start(claimed, issued, time.time())
             if max_tasks is not None and self.claimed >= max_tasks:
                 self._retire(RETIRE_MAX_TASKS)
@@ -266,7 +286,7 @@ class Runner:
                 if not claimed and not batch and not self._batch:
                     return  # drained: nothing settled, claimed, running or waiting to be settled
                 continue  # what was just settled may be due again (a retry without backoff)
-            await self._wait(stop)
+            await self._wait(stop, self._sleep_for() if stop is not None and not self._inflight else None)
 
     async def _gather(self, stop: asyncio.Event | None) -> None:
         """Busy, with few slots free: let more handlers finish for up to ``GATHER`` seconds, so that one
@@ -296,6 +316,8 @@ class Runner:
             self._waiter = None
             if timer is not None:
                 timer.cancel()
+        if not self._woken:  # the wait ran out (the next message is due, or a poll)
+            self._hinted = True
 
     def _retire(self, reason: str) -> None:
         if self.exit_reason is None:
@@ -325,16 +347,35 @@ class Runner:
         self._retire(RETIRE_MAX_MEMORY)
         return True
 
-    def _exchange(self, batch: Settlement, want: int) -> list[Claimed]:
-        """On the store thread: settle what finished, then claim for the free slots."""
+    def _exchange(self, batch: Settlement, want: int, idle: bool = False) -> list[Claimed]:
+        """On the store thread: settle what finished, then claim for the free slots; ``idle`` (serving,
+        nothing running, and something may have changed) and nothing claimed: also ask when the next
+        message falls due."""
         both = getattr(self.store, "settle_and_claim", None)
         if both is not None:  # one transaction (SQLite)
-            return both(self.id, batch, self._limits, max(0, want), self.options.lease)  # type: ignore[no-any-return]
-        if batch:
-            self.store.settle(self.id, batch)
-        if want <= 0:
-            return []
-        return self.store.claim(self.id, self._limits, want, self.options.lease)
+            claimed: list[Claimed] = both(self.id, batch, self._limits, max(0, want), self.options.lease)
+        else:
+            if batch:
+                self.store.settle(self.id, batch)
+            claimed = [] if want <= 0 else self.store.claim(self.id, self._limits, want, self.options.lease)
+        if idle and not claimed:
+            due_in = self.store.next_due(self._workers, DUE_MARGIN)
+            self._due_at = None if due_in is None else time.monotonic() + due_in
+        return claimed
+
+    def _sleep_for(self) -> float:
+        """How long an idle runner waits for a hint: until the next message falls due, at most ``poll``
+        seconds. One that fell due since the claim (a claim racing its ``run_at``) or that cannot be
+        claimed now (a capped worker at its cap) is looked at again shortly, only while it is within
+        ``DUE_MARGIN`` of its ``run_at``."""
+        due_at = self._due_at
+        if due_at is None:
+            return self.options.poll
+        left = due_at - time.monotonic()
+        if left <= 0:
+            self._due_at = None  # asked again once this wait runs out
+            return DUE_RETRY
+        return min(self.options.poll, left + DUE_LATE)
 
     async def _finish(self, grace: float) -> None:
         """Stopping: let in-flight handlers finish within ``grace``, then settle what finished."""

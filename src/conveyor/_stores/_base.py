@@ -168,6 +168,12 @@ class Store(Protocol):
         """Outstanding looped messages of ``worker`` under ``root_id``, counted up to ``cap``."""
         ...
 
+    def next_due(self, workers: Sequence[str], margin: float) -> float | None:
+        """Seconds until the earliest queued message of ``workers`` (not paused or blocked) whose
+        ``run_at`` is later than ``margin`` seconds ago falls due (None: none), for an idle runner's
+        sleep: it wakes for that message rather than at its next poll."""
+        ...
+
     # -- reading --------------------------------------------------------------------------------
     def counts(self) -> list[StoreCounts]:
         """Per worker with messages or rules: counts by state, and its rules."""

@@ -366,6 +366,13 @@ class PostgresStore:
         with self._conn() as conn:
             return _one(conn.execute(self._q.loop_count, {"root": root_id, "worker": worker, "cap": cap}))
 
+    def next_due(self, workers: Sequence[str], margin: float) -> float | None:
+        with self._runner_conn() as (conn, _pooled):
+            row = conn.execute(
+                self._q.next_due, {"workers": list(workers), "margin": margin}, prepare=True
+            ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
     # -- reading ---------------------------------------------------------------------------------
     def counts(self) -> list[StoreCounts]:
         with self._conn() as conn, conn.pipeline():

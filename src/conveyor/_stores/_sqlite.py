@@ -313,6 +313,13 @@ class SQLiteStore:
             row = self._db.execute(self._q.loop_count, {"root": root_id, "worker": worker, "cap": cap})
             return int(row.fetchone()[0])
 
+    def next_due(self, workers: Sequence[str], margin: float) -> float | None:
+        now = time.time()
+        params = {"workers": orjson.dumps(list(workers)).decode(), "now": now, "since": now - margin}
+        with self._lock:
+            row = self._db.execute(self._q.next_due, params).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
     # -- reading ---------------------------------------------------------------------------------
     def counts(self) -> list[StoreCounts]:
         with self._lock:
