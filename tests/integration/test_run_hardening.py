@@ -27,7 +27,7 @@ APP = Path(__file__).with_name("apps") / "hardening_app.py"
 class Run:
     """``conveyor run --no-web APP`` with its stderr collected."""
 
-    def __init__(self, url: str, out: Path, *options: str) -> None:
+    def __init__(self, url: str, out: Path, *options: str, start: str = "auto") -> None:
         exe = shutil.which("conveyor") or str(Path(sys.executable).parent / "conveyor")
         self.process = subprocess.Popen(
             [exe, "run", str(APP), "--no-web", "--store", url, "--processes", "1", *options],
@@ -35,7 +35,7 @@ class Run:
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,
-            env={**os.environ, "HARDEN_DIR": str(out)},
+            env={**os.environ, "HARDEN_DIR": str(out), "CONVEYOR_RUNNER_START": start},
         )
         self.stderr: list[str] = []
         assert self.process.stderr is not None
@@ -106,11 +106,11 @@ def test_nul_in_an_error_under_conveyor_run(app: conveyor.App, url: str, tmp_pat
     assert run.process.returncode == 0, "".join(run.stderr)
 
 
-@pytest.mark.parametrize("fmt", ["text", "json"])
-def test_failed_messages_are_logged_to_stderr_one_line_each(tmp_path: Path, fmt: str) -> None:
+@pytest.mark.parametrize(("fmt", "start"), [("text", "fork"), ("json", "fork"), ("json", "spawn")])
+def test_failed_messages_are_logged_to_stderr_one_line_each(tmp_path: Path, fmt: str, start: str) -> None:
     url = f"sqlite:///{tmp_path / 'conveyor.db'}"
     app = conveyor.App(url)
-    run = Run(url, tmp_path, "--log-format", fmt)
+    run = Run(url, tmp_path, "--log-format", fmt, start=start)
     try:
         mid = emit(app, "e1", "fails")
         wait_until(lambda: len(app.dead()) == 1, 30, "a dead letter")
@@ -175,3 +175,33 @@ def test_delayed_messages_start_on_time_under_conveyor_run(
     late = [starts[mid] - at for mid, at in due.items()]
     assert min(late) > -0.05, late  # never early (beyond clock jitter)
     assert statistics.median(late) < 0.25 and max(late) < 0.5, late
+
+
+def test_retirements_are_logged(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'conveyor.db'}"
+    app = conveyor.App(url)
+    run = Run(url, tmp_path, "--max-tasks-per-child", "2")
+    try:
+        for i in range(3):
+            emit(app, i, "noop")
+        wait_until(lambda: settled(app, "noop"), 30, "the messages settled")
+        wait_until(lambda: any("retired" in line for line in run.stderr), 10, "the retirement logged")
+    finally:
+        run.stop()
+        app.close()
+    assert any("retiring (max-tasks)" in line for line in run.stderr), run.stderr
+
+
+def test_a_backoff_under_a_second_is_honoured_under_conveyor_run(
+    app: conveyor.App, url: str, tmp_path: Path
+) -> None:
+    run = Run(url, tmp_path)
+    try:
+        emit(app, {}, "quick-retry")
+        retries = tmp_path / "retries"
+        wait_until(lambda: retries.exists() and len(retries.read_text().splitlines()) == 2, 30, "the retry")
+    finally:
+        run.stop()
+    (first, t1), (second, t2) = (line.split() for line in retries.read_text().splitlines())
+    assert (first, second) == ("1", "2")
+    assert 0.15 < float(t2) - float(t1) < 0.6

@@ -45,3 +45,15 @@ def chatty(event: Any) -> None:
 @app.worker("delayed")
 def delayed(event: Any, msg: conveyor.Message) -> None:
     note("starts", msg.id, repr(time.time()))
+
+
+@app.worker("quick-retry", max_attempts=2, backoff=lambda attempt: 0.2)
+def quick_retry(event: Any, msg: conveyor.Message) -> None:
+    note("retries", msg.attempt, repr(time.time()))
+    if msg.attempt == 1:
+        raise RuntimeError("first attempt fails")
+
+
+@app.worker("noop")
+def noop(event: Any) -> None:
+    pass
