@@ -103,18 +103,27 @@ class capture_logs:  # a context manager, named like contextlib's
                 _lowered = False
 
 
-def log_failure(runner: str, c: Claimed, spec: WorkerSpec, error: str, retry_in: float | None) -> None:
+def log_failure(
+    runner: str,
+    c: Claimed,
+    spec: WorkerSpec,
+    error: str,
+    retry_in: float | None,
+    *,
+    attempt: int | None = None,
+) -> None:
     """One line for a failed message: worker, id, attempt, error, and what happens next."""
     text = one_line(error)
     if len(text) > _MAX_ERROR:
         text = text[:_MAX_ERROR] + "…"
-    extra = {"worker": c.worker, "message_id": c.id, "attempt": c.attempt, "error": text, "runner": runner}
+    attempt = c.attempt if attempt is None else attempt
+    extra = {"worker": c.worker, "message_id": c.id, "attempt": attempt, "error": text, "runner": runner}
     if retry_in is None:
         log.error(
             "message %d (%s) failed on attempt %d of %d, now a dead letter: %s",
             c.id,
             c.worker,
-            c.attempt,
+            attempt,
             spec.max_attempts,
             text,
             extra=extra,

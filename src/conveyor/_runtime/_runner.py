@@ -261,6 +261,7 @@ class Runner:
                     # settle and claim on the loop itself, sparing two thread hops per turn.
                     claimed = self._exchange(batch, want, idle)
             except Exception as error:
+                self._hinted = self._hinted or idle  # not asked: ask next turn
                 if batch and is_data_error(error):  # one message's data, not the store: settle apart
                     try:
                         await self._io(settle_apart, self._settle, batch, error)
@@ -664,6 +665,7 @@ class Runner:
         """A message whose runs all ended with a lost lease: a dead letter, without running it again."""
         error = c.last_error or "attempts exhausted"
         self._batch.bury.append((c.id, c.attempt - 1, error))
+        log_failure(self.id, c, spec, error, None, attempt=c.attempt - 1)
         if spec.traces > 0:
             now = c.started_at  # claimed and buried at once, on the store's clock like every started_at
             self._traces.add_record(

@@ -79,8 +79,9 @@ def is_data_error(error: BaseException) -> bool:
 
 def settle_apart(settle: Callable[[Settlement], None], batch: Settlement, refused: BaseException) -> None:
     """A batch the store refused because of data: settle it message by message. A message whose own
-    settle is refused again becomes a failure saying so (a dead letter when it had finished or was to be
-    buried; a retry when it was to be retried), with its trace reduced to that error.
+    settle is refused again gets that refusal as its error (a dead letter when it was to be buried, a
+    retry when it was to be retried; one that finished stays finished), and its trace is reduced to that
+    error.
 
     Raises what is not a data error (the store went away): the messages not yet settled are then left in
     ``batch``, for the caller to keep for its next turn."""
@@ -172,13 +173,13 @@ def _refill(batch: Settlement, pieces: list[Settlement]) -> None:
 
 
 def _reduced(piece: Settlement, note: str, traces: bool = True) -> Settlement:
-    """The same messages, failed with ``note`` as their error: no user text left."""
-    out = Settlement(incomplete=list(piece.incomplete), release=list(piece.release))
+    """The same transitions with ``note`` as their error, and traces that say so: no user text left.
+    (A message that finished stays finished, as it would had its ack gone out before its trace.)"""
+    out = Settlement(
+        complete=list(piece.complete), incomplete=list(piece.incomplete), release=list(piece.release)
+    )
     out.retry = [(i, delay, note) for i, delay, _ in piece.retry]
     out.bury = [(i, attempt, note) for i, attempt, _ in piece.bury]
-    attempts = {t.message_id: t.attempt for t in piece.traces}
-    for i in piece.complete:  # finished, but nothing of it could be recorded: an operator decides
-        out.bury.append((i, attempts.get(i, 1), note))
     if traces:
         out.traces = [_reduced_trace(t, note) for t in piece.traces]
     return out
