@@ -234,6 +234,17 @@ def test_an_awaitable_returned_by_a_plain_callable_that_fails_is_retried(app: co
     assert app.dead()[0].last_error == "RuntimeError: inside the coroutine"
 
 
+def test_an_awaitable_returned_by_a_plain_callable_has_the_worker_timeout(app: conveyor.App) -> None:
+    async def inner(event: Any) -> None:
+        await asyncio.sleep(30)
+
+    app.worker("hidden", max_attempts=1, timeout=0.2)(_hidden_decorator(inner))
+    app.emit({}, "hidden")
+    assert _drain(app) == 1
+    (trace,) = app.traces("hidden")
+    assert trace.outcome == "timeout"
+
+
 # -- 4. misbehaving user code around the handler ---------------------------------------------------------
 
 

@@ -205,3 +205,34 @@ def test_a_backoff_under_a_second_is_honoured_under_conveyor_run(
     (first, t1), (second, t2) = (line.split() for line in retries.read_text().splitlines())
     assert (first, second) == ("1", "2")
     assert 0.15 < float(t2) - float(t1) < 0.6
+
+
+SCRIPT = """
+import logging, sys
+import conveyor
+
+app = conveyor.App(sys.argv[1])
+
+@app.worker("w", max_attempts=1)
+def handle(event):
+    logging.getLogger("user").info("info from the handler")
+    raise RuntimeError("it failed")
+
+app.emit({}, "w")
+app.drain(timeout=30)
+print(app.traces("w")[0].logs)
+"""
+
+
+def test_drain_without_logging_configured_captures_info_and_keeps_the_last_resort(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, f"sqlite:///{tmp_path / 'conveyor.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert proc.stdout.strip() == "['INFO user: info from the handler']"
+    # the runner's own warning reaches stderr as Python's last resort prints it; the INFO record does not
+    assert "failed on attempt 1 of 1, now a dead letter: RuntimeError: it failed" in proc.stderr
+    assert "info from the handler" not in proc.stderr
