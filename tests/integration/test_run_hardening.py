@@ -192,6 +192,29 @@ def test_retirements_are_logged(tmp_path: Path) -> None:
     assert any("retiring (max-tasks)" in line for line in run.stderr), run.stderr
 
 
+def test_a_busy_runner_with_free_slots_starts_delayed_messages_on_time(
+    app: conveyor.App, url: str, tmp_path: Path
+) -> None:
+    run = Run(url, tmp_path)
+    try:
+        emit(app, "warm-up", "delayed")
+        wait_until((tmp_path / "starts").exists, 30, "the runner to start")
+        emit(app, 4, "slow")  # holds one slot of the only runner process all along
+        wait_until(lambda: app.status()["slow"].running == 1, 30, "the slow message to start")
+        due: dict[int, float] = {}
+        for i in range(6):
+            at = time.time() + 0.2
+            due[emit(app, i, "delayed", delay=0.2)] = at
+            time.sleep(0.4)
+        wait_until(lambda: len((tmp_path / "starts").read_text().splitlines()) == 7, 30, "all started")
+    finally:
+        run.stop()
+    lines = (tmp_path / "starts").read_text().splitlines()
+    starts = {int(m): float(t) for m, t in (line.split() for line in lines)}
+    late = [starts[mid] - at for mid, at in due.items()]
+    assert max(late) < 0.5, late
+
+
 def test_a_backoff_under_a_second_is_honoured_under_conveyor_run(
     app: conveyor.App, url: str, tmp_path: Path
 ) -> None:

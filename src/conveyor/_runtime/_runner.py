@@ -246,22 +246,21 @@ class Runner:
             if max_tasks is not None:
                 want = min(want, max_tasks - self.claimed)
             issued = time.time()
-            # Serving with nothing running, the runner asks when the next message falls due, if that may
-            # have changed since it last asked: a hint or poll came, a wait ran out, or this batch puts
-            # messages back for later.
-            idle = stop is not None and not self._inflight
-            idle = idle and (self._hinted or bool(batch.retry or batch.incomplete))
-            if idle:
+            # Serving, a runner with free slots that claims nothing asks when the next message falls due,
+            # if that may have changed since it last asked: a hint or poll came, a wait ran out, or this
+            # batch puts messages back for later.
+            ask = stop is not None and want > 0 and (self._hinted or bool(batch.retry or batch.incomplete))
+            if ask:
                 self._hinted = False
             try:
                 if self._io_busy or len(self._inflight) > self._sync_inflight:
-                    claimed = await self._io(self._exchange, batch, want, idle)
+                    claimed = await self._io(self._exchange, batch, want, ask)
                 else:
                     # No async handler needs the loop meanwhile (sync ones run on their threads):
                     # settle and claim on the loop itself, sparing two thread hops per turn.
-                    claimed = self._exchange(batch, want, idle)
+                    claimed = self._exchange(batch, want, ask)
             except Exception as error:
-                self._hinted = self._hinted or idle  # not asked: ask next turn
+                self._hinted = self._hinted or ask  # not asked: ask next turn
                 if batch and is_data_error(error):  # one message's data, not the store: settle apart
                     try:
                         await self._io(settle_apart, self._settle, batch, error)
@@ -276,7 +275,7 @@ class Runner:
                 continue
             failures = 0
             if claimed:
-                self._hinted = self._hinted or idle  # not asked: ask once idle again
+                self._hinted = self._hinted or ask  # not asked (messages to start first): ask next turn
                 self._start(claimed, issued, time.time())
             if max_tasks is not None and self.claimed >= max_tasks:
                 self._retire(RETIRE_MAX_TASKS)
@@ -287,7 +286,7 @@ class Runner:
                 if not claimed and not batch and not self._batch:
                     return  # drained: nothing settled, claimed, running or waiting to be settled
                 continue  # what was just settled may be due again (a retry without backoff)
-            await self._wait(stop, self._sleep_for() if stop is not None and not self._inflight else None)
+            await self._wait(stop, self._sleep_for() if stop is not None else None, due=True)
 
     async def _gather(self, stop: asyncio.Event | None) -> None:
         """Busy, with few slots free: let more handlers finish for up to ``GATHER`` seconds, so that one
@@ -301,7 +300,9 @@ class Runner:
             self._woken = False
             await self._wait(stop, left)
 
-    async def _wait(self, stop: asyncio.Event | None, timeout: float | None = None) -> None:
+    async def _wait(
+        self, stop: asyncio.Event | None, timeout: float | None = None, due: bool = False
+    ) -> None:
         """Until ``wake()`` (a hint, a finished handler, ``stop``), ``timeout`` or, serving, ``poll`` s."""
         if self._woken or (stop is not None and stop.is_set()):
             return
@@ -317,7 +318,7 @@ class Runner:
             self._waiter = None
             if timer is not None:
                 timer.cancel()
-        if not self._woken:  # the wait ran out (the next message is due, or a poll)
+        if due and not self._woken:  # the wait ran out (the next message is due, or a poll)
             self._hinted = True
 
     def _retire(self, reason: str) -> None:
@@ -348,10 +349,9 @@ class Runner:
         self._retire(RETIRE_MAX_MEMORY)
         return True
 
-    def _exchange(self, batch: Settlement, want: int, idle: bool = False) -> list[Claimed]:
-        """On the store thread: settle what finished, then claim for the free slots; ``idle`` (serving,
-        nothing running, and something may have changed) and nothing claimed: also ask when the next
-        message falls due."""
+    def _exchange(self, batch: Settlement, want: int, ask: bool = False) -> list[Claimed]:
+        """On the store thread: settle what finished, then claim for the free slots; ``ask`` (serving,
+        something may have changed) and nothing claimed: also ask when the next message falls due."""
         both = getattr(self.store, "settle_and_claim", None)
         if both is not None:  # one transaction (SQLite)
             claimed: list[Claimed] = both(self.id, batch, self._limits, max(0, want), self.options.lease)
@@ -359,16 +359,16 @@ class Runner:
             if batch:
                 self.store.settle(self.id, batch)
             claimed = [] if want <= 0 else self.store.claim(self.id, self._limits, want, self.options.lease)
-        if idle and not claimed:
+        if ask and not claimed:
             due_in = self.store.next_due(self._workers, DUE_MARGIN)
             self._due_at = None if due_in is None else time.monotonic() + due_in
         return claimed
 
     def _sleep_for(self) -> float:
-        """How long an idle runner waits for a hint: until the next message falls due, at most ``poll``
-        seconds. One that fell due since the claim (a claim racing its ``run_at``) or that cannot be
-        claimed now (a capped worker at its cap) is looked at again shortly, only while it is within
-        ``DUE_MARGIN`` of its ``run_at``."""
+        """How long a serving runner waits for a hint (or a handler to finish): until the next message
+        falls due, at most ``poll`` seconds. One that fell due since the claim (a claim racing its
+        ``run_at``) or that cannot be claimed now (a capped worker at its cap) is looked at again
+        shortly, only while it is within ``DUE_MARGIN`` of its ``run_at``."""
         due_at = self._due_at
         if due_at is None:
             return self.options.poll

@@ -57,3 +57,8 @@ def quick_retry(event: Any, msg: conveyor.Message) -> None:
 @app.worker("noop")
 def noop(event: Any) -> None:
     pass
+
+
+@app.worker("slow")
+def slow(event: Any) -> None:
+    time.sleep(event)
