@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 import warnings
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -132,12 +133,16 @@ STRANGE_TIMES = [1e12, 1e300, -1e12, -1e300, math.inf, -math.inf, math.nan, 2534
 def test_every_read_survives_any_time_in_the_store(
     app: conveyor.App, store: Store, store_kind: str, value: float
 ) -> None:
-    if math.isnan(value) and store_kind != "postgres":
-        pytest.skip("SQLite stores NaN as NULL, which these NOT NULL columns refuse")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", conveyor.UnknownWorkerWarning)
         queued = app.emit("odd", "w", delay=60)
         unknown = app.emit("odd", "nobody")
+    if math.isnan(value) and store_kind != "postgres":
+        # A named difference: SQLite stores NaN as NULL, which these NOT NULL columns refuse, so no
+        # such row can exist there.
+        with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+            write_times(store, queued, run_at=value, enqueued_at=value)
+        return
     write_times(store, queued, run_at=value, enqueued_at=value)
     write_times(store, unknown, run_at=value, enqueued_at=value)
     shown = app.messages()
