@@ -93,7 +93,7 @@ def _is_async(handler: Handler) -> bool:
         return True
     if inspect.isfunction(handler) or inspect.ismethod(handler) or inspect.isclass(handler):
         return False
-    return inspect.iscoroutinefunction(getattr(type(handler), "__call__", None))
+    return inspect.iscoroutinefunction(type(handler).__call__)  # an object with ``async def __call__``
 
 
 def _check_int(what: str, value: object, *, minimum: int, optional: bool = False) -> None:

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .._codec import decode
@@ -24,12 +24,12 @@ from .._context import HandlerContext, current
 from .._emitter import Emitter
 from .._message import Message, to_datetime
 from .._registry import Registry, WorkerSpec
-from .._stores import Claimed, Settlement, Store, TraceRecord
+from .._stores import Claimed, Settlement, Store
 from .._stores._base import Wakeups
-from ._executor import OK, Job, Outcome, SyncPool, encoded, outcome_of, timeout_outcome
-from ._logs import capture_logs, log_failure
-from ._policy import checked_delay
-from ._settle import is_data_error, settle_apart, storable
+from ._executor import OK, Job, Outcome, SyncPool, outcome_of, timeout_outcome
+from ._logs import capture_logs
+from ._recording import Recorder
+from ._settle import is_data_error, settle_apart
 from ._traces import TraceBuffer
 
 __all__ = [
@@ -82,7 +82,7 @@ RETIRE_MAX_MEMORY = "max-memory"
 RETIRE_STUCK = "stuck"
 
 
-class Runner:
+class Runner(Recorder):
     def __init__(
         self,
         registry: Registry,
@@ -633,83 +633,6 @@ class Runner:
         self.wake()
         if not self._inflight and self._empty is not None:
             self._empty.set()
-
-    def _record(self, spec: WorkerSpec, c: Claimed, ctx: HandlerContext, outcome: Outcome) -> None:
-        batch = self._batch
-        kind = outcome.kind
-        if kind == "ok" and outcome.result is not None and spec.traces > 0:
-            outcome = encoded(outcome)  # a result that cannot be shown fails its message
-            kind = outcome.kind
-        if kind == "ok":
-            batch.complete.append(c.id)
-        elif kind == "incomplete":
-            batch.incomplete.append((c.id, self.options.incomplete_delay))
-        else:
-            error = outcome.error or kind
-            if c.attempt >= spec.max_attempts:
-                batch.bury.append((c.id, c.attempt, error))
-                delay = None
-            else:
-                delay, problem = checked_delay(spec.backoff, c.attempt)
-                if problem is not None:
-                    error = storable(f"{error}; {problem}")
-                    outcome = replace(outcome, error=error)
-                batch.retry.append((c.id, delay, error))
-            if log.isEnabledFor(logging.WARNING):
-                log_failure(self.id, c, spec, error, delay)
-        self.processed += 1
-        if spec.traces > 0:
-            self._traces.add(spec.traces, c, ctx, outcome)
-
-    def _exhausted(self, spec: WorkerSpec, c: Claimed) -> None:
-        """A message whose runs all ended with a lost lease: a dead letter, without running it again."""
-        error = c.last_error or "attempts exhausted"
-        self._batch.bury.append((c.id, c.attempt - 1, error))
-        log_failure(self.id, c, spec, error, None, attempt=c.attempt - 1)
-        if spec.traces > 0:
-            now = c.started_at  # claimed and buried at once, on the store's clock like every started_at
-            self._traces.add_record(
-                TraceRecord(
-                    c.id,
-                    c.worker,
-                    "error",
-                    c.event,
-                    None,
-                    error,
-                    None,
-                    [],
-                    [],
-                    c.attempt - 1,
-                    c.enqueued_at,
-                    now,
-                    now,
-                    spec.traces,
-                )
-            )
-
-    def _settle(self, batch: Settlement) -> None:
-        self.store.settle(self.id, batch)
-
-    def _settle_safely(self, batch: Settlement) -> None:
-        """On the store thread: settle; a batch refused for its data is settled message by message."""
-        try:
-            self.store.settle(self.id, batch)
-        except Exception as error:
-            if not is_data_error(error):
-                raise
-            settle_apart(self._settle, batch, error)
-
-    def _take_batch(self, final: bool = False) -> Settlement:
-        """What to settle now; kept traces go along when due, and always once nothing is running."""
-        batch, self._batch = self._batch, Settlement()
-        if self._traces.due(idle=final or not self._inflight):
-            batch.traces.extend(self._traces.take())
-        return batch
-
-    def _restore(self, batch: Settlement) -> None:
-        """A settle that failed: keep its contents for the next turn."""
-        for name in ("complete", "retry", "incomplete", "bury", "release", "traces"):
-            getattr(self._batch, name)[:0] = getattr(batch, name)
 
 
 def _message(c: Claimed, event: Any) -> Message:

@@ -1,0 +1,119 @@
+"""The runner's ledger: what finished becomes the next settle (acks, retries, dead letters, traces).
+
+A part of ``Runner`` kept apart by concept: it turns outcomes into a ``Settlement`` (with the retry
+delay, the one log line per failure and the kept trace), hands it out per turn, takes it back when a
+settle failed, and settles it safely at the end (a batch the store refuses for its data is settled
+message by message).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from .._context import HandlerContext
+from .._registry import WorkerSpec
+from .._stores import Claimed, Settlement, Store, TraceRecord
+from ._executor import Outcome, encoded
+from ._logs import log_failure
+from ._policy import checked_delay
+from ._settle import is_data_error, settle_apart, storable
+from ._traces import TraceBuffer
+
+if TYPE_CHECKING:
+    from ._runner import RunnerOptions
+
+__all__ = ["Recorder"]
+
+log = logging.getLogger("conveyor.runner")
+
+
+class Recorder:
+    """Mixed into ``Runner``, which sets these attributes."""
+
+    id: str
+    store: Store
+    options: RunnerOptions
+    processed: int
+    _batch: Settlement
+    _traces: TraceBuffer
+    _inflight: Mapping[int, object]
+
+    def _record(self, spec: WorkerSpec, c: Claimed, ctx: HandlerContext, outcome: Outcome) -> None:
+        batch = self._batch
+        kind = outcome.kind
+        if kind == "ok" and outcome.result is not None and spec.traces > 0:
+            outcome = encoded(outcome)  # a result that cannot be shown fails its message
+            kind = outcome.kind
+        if kind == "ok":
+            batch.complete.append(c.id)
+        elif kind == "incomplete":
+            batch.incomplete.append((c.id, self.options.incomplete_delay))
+        else:
+            error = outcome.error or kind
+            if c.attempt >= spec.max_attempts:
+                batch.bury.append((c.id, c.attempt, error))
+                delay = None
+            else:
+                delay, problem = checked_delay(spec.backoff, c.attempt)
+                if problem is not None:
+                    error = storable(f"{error}; {problem}")
+                    outcome = replace(outcome, error=error)
+                batch.retry.append((c.id, delay, error))
+            if log.isEnabledFor(logging.WARNING):
+                log_failure(self.id, c, spec, error, delay)
+        self.processed += 1
+        if spec.traces > 0:
+            self._traces.add(spec.traces, c, ctx, outcome)
+
+    def _exhausted(self, spec: WorkerSpec, c: Claimed) -> None:
+        """A message whose runs all ended with a lost lease: a dead letter, without running it again."""
+        error = c.last_error or "attempts exhausted"
+        self._batch.bury.append((c.id, c.attempt - 1, error))
+        log_failure(self.id, c, spec, error, None, attempt=c.attempt - 1)
+        if spec.traces > 0:
+            now = c.started_at  # claimed and buried at once, on the store's clock like every started_at
+            self._traces.add_record(
+                TraceRecord(
+                    c.id,
+                    c.worker,
+                    "error",
+                    c.event,
+                    None,
+                    error,
+                    None,
+                    [],
+                    [],
+                    c.attempt - 1,
+                    c.enqueued_at,
+                    now,
+                    now,
+                    spec.traces,
+                )
+            )
+
+    def _settle(self, batch: Settlement) -> None:
+        self.store.settle(self.id, batch)
+
+    def _settle_safely(self, batch: Settlement) -> None:
+        """On the store thread: settle; a batch refused for its data is settled message by message."""
+        try:
+            self.store.settle(self.id, batch)
+        except Exception as error:
+            if not is_data_error(error):
+                raise
+            settle_apart(self._settle, batch, error)
+
+    def _take_batch(self, final: bool = False) -> Settlement:
+        """What to settle now; kept traces go along when due, and always once nothing is running."""
+        batch, self._batch = self._batch, Settlement()
+        if self._traces.due(idle=final or not self._inflight):
+            batch.traces.extend(self._traces.take())
+        return batch
+
+    def _restore(self, batch: Settlement) -> None:
+        """A settle that failed: keep its contents for the next turn."""
+        for name in ("complete", "retry", "incomplete", "bury", "release", "traces"):
+            getattr(self._batch, name)[:0] = getattr(batch, name)
