@@ -2,7 +2,8 @@
 
 ``python -m bench --smoke`` runs the four workloads (emit, drain, latency, io) for Conveyor on SQLite,
 Conveyor on PostgreSQL (a scratch database it creates and drops), Celery and RQ (Redis), each peer in
-its own venv under bench/.venvs/ (built with pip on first use: a minute or two). Redis and PostgreSQL
+its own venv under bench/.venvs/ (built with pip on first use: a minute or two), and the delayed-emit
+workload for Conveyor alone. Redis and PostgreSQL
 must be reachable: in CI their absence is a failure, locally a skip that says why.
 """
 
@@ -22,6 +23,7 @@ from conftest import in_ci
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMS = ("conveyor-sqlite", "conveyor-pg", "celery", "rq")
 WORKLOADS = ("emit", "drain", "latency", "io")
+CONVEYOR_ONLY = ("delayed",)
 
 
 def _reachable(host: str, port: int) -> str | None:
@@ -67,7 +69,8 @@ def test_every_system_runs_every_workload(tmp_path: Path) -> None:
     assert set(results) == set(SYSTEMS), report
     for system in SYSTEMS:
         per = results[system]
-        assert set(per) == set(WORKLOADS), report
+        only = CONVEYOR_ONLY if system.startswith("conveyor") else ()
+        assert set(per) == {*WORKLOADS, *only}, report
         for workload, r in per.items():
             assert "error" not in r, f"{system} {workload}: {r.get('error')}\n{report}"
             if system.startswith("conveyor") and workload != "emit":
@@ -82,6 +85,10 @@ def test_every_system_runs_every_workload(tmp_path: Path) -> None:
         io = per["io"]
         # Nothing can finish n sleeps on `slots` slots faster than n * sleep / slots.
         assert io["seconds"] >= 0.95 * io["ideal"] > 0, f"{system} io: {io}\n{report}"
+        if only:
+            delayed = per["delayed"]
+            assert delayed["n"] == config["n_latency"]
+            assert 0 <= delayed["p50_ms"] <= delayed["p99_ms"] <= delayed["max_ms"]
     table = proc.stdout
     for label in ("Conveyor (SQLite)", "Conveyor (PostgreSQL)", "Celery", "RQ", "emit, msgs/s", "io wall"):
         assert label in table, report
