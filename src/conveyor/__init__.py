@@ -11,12 +11,14 @@ from ._app import App
 from ._context import emit
 from ._errors import Incomplete, UnknownWorkerWarning
 from ._message import Message, Trace, UnknownWorker, WorkerStatus
+from ._schedules import ScheduleStatus
 from ._web import web
 
 __all__ = [
     "App",
     "Incomplete",
     "Message",
+    "ScheduleStatus",
     "Trace",
     "UnknownWorker",
     "UnknownWorkerWarning",

@@ -13,6 +13,8 @@ from ._emitter import MAX_DELAY, Emitter
 from ._message import STATES, Message, State, Trace, UnknownWorker, WorkerStatus
 from ._registry import Backoff, Handler, Registry, WorkerSpec, check_worker_name
 from ._runtime import DEFAULT_SLOTS, Runner, RunnerOptions
+from ._schedule_admin import schedule_statuses, set_schedule_paused
+from ._schedules import ScheduleSpec, ScheduleStatus
 from ._stores import Store, open_store, resolve_url
 
 __all__ = ["App"]
@@ -85,6 +87,43 @@ class App:
             return handler
 
         return register
+
+    # -- schedules (docs/schedules.md) -----------------------------------------------------------
+    def schedule(
+        self,
+        name: str,
+        worker: str,
+        event: Any = None,
+        *,
+        cron: str | None = None,
+        every: float | None = None,
+        tz: str = "UTC",
+        misfire: str = "latest",
+    ) -> None:
+        """Emit ``event`` to ``worker`` on ``cron=`` (read in ``tz``) or ``every=`` seconds; runners of
+        this app tick it, each tick exactly once across all of them. ValueError for bad input."""
+        spec = ScheduleSpec.build(
+            name,
+            worker,
+            event,
+            cron=cron,
+            every=every,
+            tz=tz,
+            misfire=misfire,
+            max_event_bytes=self.max_event_bytes,
+        )
+        self.registry.schedules.add(spec)
+
+    def schedules(self) -> list[ScheduleStatus]:
+        """This app's schedules and those live runners define, by name."""
+        return schedule_statuses(self.registry.schedules, self.store)
+
+    def pause_schedule(self, name: str) -> None:
+        set_schedule_paused(self.registry.schedules, self.store, name, True)
+
+    def resume_schedule(self, name: str) -> None:
+        """Resume a paused schedule; the ticks it missed follow its ``misfire`` policy."""
+        set_schedule_paused(self.registry.schedules, self.store, name, False)
 
     # -- the store -------------------------------------------------------------------------------
     @property

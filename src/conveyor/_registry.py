@@ -6,7 +6,10 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._schedules import Schedules
 
 __all__ = ["Backoff", "Handler", "Registry", "WorkerSpec", "check_worker_name"]
 
@@ -126,7 +129,11 @@ class Registry:
     """The workers one app defines, by name."""
 
     def __init__(self) -> None:
+        from ._schedules import Schedules
+
         self._specs: dict[str, WorkerSpec] = {}
+        self.schedules: Schedules = Schedules()
+        """The app's schedules (the runners' ticker emits their ticks)."""
 
     def add(self, spec: WorkerSpec) -> None:
         if spec.name in self._specs:

@@ -14,7 +14,17 @@ from typing import Any, Protocol
 
 from .._message import Message, State, Trace, UnknownWorker
 
-__all__ = ["Claimed", "NewMessage", "Settlement", "Store", "StoreCounts", "TraceRecord", "Wakeups"]
+__all__ = [
+    "Claimed",
+    "NewMessage",
+    "ScheduleDef",
+    "ScheduleState",
+    "Settlement",
+    "Store",
+    "StoreCounts",
+    "TraceRecord",
+    "Wakeups",
+]
 
 
 @dataclass(slots=True)
@@ -106,6 +116,28 @@ class StoreCounts:
     dead: int
     paused: bool
     blocked: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleDef:
+    """A schedule's definition as runners publish it (the event stays in the app's code)."""
+
+    name: str
+    worker: str
+    cron: str | None
+    every: float | None
+    tz: str
+    misfire: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleState:
+    """What outlives the runners: paused, the newest tick emitted, and since when the schedule is known."""
+
+    name: str
+    paused: bool
+    last_at: float | None
+    since: float
 
 
 class Wakeups(Protocol):
@@ -203,6 +235,30 @@ class Store(Protocol):
     def retry_dead(self, message_id: int | None, worker: str | None) -> int: ...
 
     def discard_dead(self, message_id: int | None, worker: str | None) -> int: ...
+
+    # -- schedules (docs/schedules.md) ----------------------------------------------------------
+    def publish_schedules(self, runner: str, schedules: Sequence[ScheduleDef]) -> None:
+        """Record (again) that ``runner`` defines these schedules; a schedule seen for the first time is
+        known from now. Forgets the definitions of runners unseen for the runner TTL."""
+        ...
+
+    def unpublish_schedules(self, runner: str) -> None:
+        """Forget the schedules of a runner that stopped."""
+        ...
+
+    def live_schedules(self) -> list[ScheduleDef]:
+        """Schedules that live runners define, one per name (the most recently published)."""
+        ...
+
+    def schedule_states(self) -> list[ScheduleState]: ...
+
+    def set_schedule_paused(self, name: str, paused: bool) -> None: ...
+
+    def emit_ticks(self, name: str, upto: float, ticks: Sequence[tuple[float, NewMessage]]) -> list[int]:
+        """In one transaction: unless the schedule is paused (or unknown), emit each tick later than its
+        ``last_at`` that has no tick record yet, writing the record with the message; then move
+        ``last_at`` to ``upto`` (the newest tick considered, emitted or skipped). Returns the new ids."""
+        ...
 
     def wakeups(self) -> Wakeups:
         """A new source of change hints for one runner's loop (closed by the runner)."""

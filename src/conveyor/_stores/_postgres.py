@@ -34,6 +34,7 @@ from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts
 from ._pg_lane import Conn, Lane, Prepared, broken
+from ._pg_schedules import PostgresSchedules
 from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
 from ._pg_wakeups import PostgresWakeups
 from ._spread import ClaimSpread
@@ -49,8 +50,10 @@ RUNNER_LANE_SIZE = 2
 set up by runner_session.sql."""
 
 
-class PostgresStore:
+class PostgresStore(PostgresSchedules):
     """Store on one PostgreSQL database (``postgresql://user:password@host:port/db?schema=name``)."""
+
+    runner_ttl = RUNNER_TTL
 
     def __init__(self, url: str, *, connect_timeout: float = 10.0, create: bool = True) -> None:
         """``create=False``: use an existing Conveyor schema only (it is not created)."""

@@ -21,6 +21,7 @@ from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite_gate import WriterGate
+from ._sqlite_schedules import SQLiteSchedules
 
 __all__ = ["SQLiteStore", "StoreVersionError"]
 
@@ -34,8 +35,10 @@ class StoreVersionError(RuntimeError):
     """The database was written by a newer Conveyor than this one."""
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteSchedules):
     """Store on one SQLite database. ``path`` ``":memory:"`` keeps it in this process only."""
+
+    runner_ttl = RUNNER_TTL
 
     def __init__(
         self, path: str, *, url: str | None = None, busy_timeout: float = 60.0, create: bool = True

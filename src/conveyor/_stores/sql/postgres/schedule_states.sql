@@ -1,0 +1,1 @@
+SELECT name, paused, last_at, since FROM {schema}.schedule_state

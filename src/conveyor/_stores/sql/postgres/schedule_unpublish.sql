@@ -1,0 +1,1 @@
+DELETE FROM {schema}.schedule_defs WHERE runner = %s

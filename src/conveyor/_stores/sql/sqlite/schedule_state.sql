@@ -1,0 +1,1 @@
+SELECT paused, last_at FROM schedule_state WHERE name = ?

@@ -1,0 +1,1 @@
+SELECT name, paused, last_at, since FROM schedule_state

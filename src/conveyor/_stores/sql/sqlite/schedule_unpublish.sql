@@ -1,0 +1,1 @@
+DELETE FROM schedule_defs WHERE runner = ?
