@@ -16,6 +16,7 @@ from ._control import block, cancel, discard, pause, purge, resume, retry, unblo
 from ._emit import emit
 from ._reads import dead, message, messages, status, traces, unknown
 from ._run import demo, run, web
+from ._schedules import schedules
 
 __all__ = ["main"]
 
@@ -62,6 +63,6 @@ def main(debug: bool) -> None:
 
 for _command in (
     run, web, demo, emit, pause, resume, block, unblock, cancel, purge, retry, discard,
-    status, traces, message, messages, dead, unknown,
+    status, traces, message, messages, dead, unknown, schedules,
 ):  # fmt: skip
     main.add_command(_command)

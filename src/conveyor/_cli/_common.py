@@ -101,7 +101,9 @@ def open_app(store: str | None, ref: str | None = None, *, create: bool = True) 
         url = app.url
         try:
             if not create:
-                app = App(open_store(url, create=False))
+                opened = App(open_store(url, create=False))
+                opened.registry = app.registry  # an APP's workers and schedules, on the store as it is
+                app = opened
             app.store  # noqa: B018 - open (and migrate) now, so a bad URL is reported here
         except (ValueError, TypeError):
             raise

@@ -2,7 +2,9 @@
 
 Gauges are exact and computed at scrape time from ``app.status()``:
 ``conveyor_queue_depth{worker,state}``, ``conveyor_worker_paused``, ``conveyor_worker_blocked``,
-``conveyor_worker_unknown``.
+``conveyor_worker_unknown``; and per schedule, from ``app.schedules()``:
+``conveyor_schedule_next_run_timestamp_seconds``, ``conveyor_schedule_last_run_timestamp_seconds``
+(Unix time) and ``conveyor_schedule_paused``.
 
 Counters and histograms are kept by this web process, from a sample of the store every ``interval``
 seconds (and at every scrape), so they count what happened on *every* runner and host, starting at 0
@@ -61,6 +63,32 @@ class _Depth(Collector):
         yield from (depth, paused, blocked, unknown)
 
 
+class _Schedules(Collector):
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["schedule", "worker"]
+        next_run = GaugeMetricFamily(
+            "conveyor_schedule_next_run_timestamp_seconds",
+            "When the schedule's next tick is due (Unix time); absent while paused or unknown.",
+            labels=labels,
+        )
+        last_run = GaugeMetricFamily(
+            "conveyor_schedule_last_run_timestamp_seconds",
+            "The schedule's last emitted tick (Unix time); absent before its first.",
+            labels=labels,
+        )
+        paused = GaugeMetricFamily("conveyor_schedule_paused", "1 if the schedule is paused.", labels=labels)
+        for s in self.app.schedules():
+            if s.next_at is not None and not s.paused:
+                next_run.add_metric([s.name, s.worker], s.next_at.timestamp())
+            if s.last_at is not None:
+                last_run.add_metric([s.name, s.worker], s.last_at.timestamp())
+            paused.add_metric([s.name, s.worker], int(s.paused))
+        yield from (next_run, last_run, paused)
+
+
 class Metrics:
     def __init__(self, app: App, interval: float = 0.5) -> None:
         self.app = app
@@ -97,6 +125,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Depth(app))
+        self.registry.register(_Schedules(app))
         self._lock = threading.Lock()
         self._seen: dict[str, set[tuple[int, int, float]]] = {}
         self._outstanding: dict[str, int] = {}

@@ -69,6 +69,22 @@ def _rule(summary: str, body_key: str, body_type: str) -> dict[str, Any]:
     }
 
 
+def _schedule_change(summary: str, paused: bool) -> dict[str, Any]:
+    name = _worker_param() | {"description": "A schedule name (the worker-name rule)."}
+    done = {
+        "type": "object",
+        "properties": {"schedule": {"type": "string"}, "paused": {"const": paused}},
+        "required": ["schedule", "paused"],
+    }
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": [name],
+            "responses": {"200": _json(done, "Done."), "400": ERROR, "404": ERROR},
+        }
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     dead_target = {
         "type": "object",
@@ -177,6 +193,32 @@ def openapi_document() -> dict[str, Any]:
                         "sample_event": {},
                     },
                     "required": ["name", "count", "first_emit", "last_emit", "sample_event"],
+                },
+                "ScheduleStatus": {
+                    "type": "object",
+                    "description": "Exactly one of cron and every is set; times are ISO 8601 UTC.",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "worker": {"type": "string"},
+                        "cron": {"type": ["string", "null"]},
+                        "every": {"type": ["number", "null"], "minimum": 1},
+                        "tz": {"type": "string"},
+                        "misfire": {"enum": ["latest", "all", "skip"]},
+                        "paused": {"type": "boolean"},
+                        "last_at": {"type": ["string", "null"], "format": "date-time"},
+                        "next_at": {"type": ["string", "null"], "format": "date-time"},
+                    },
+                    "required": [
+                        "name",
+                        "worker",
+                        "cron",
+                        "every",
+                        "tz",
+                        "misfire",
+                        "paused",
+                        "last_at",
+                        "next_at",
+                    ],
                 },
                 "Id": {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]},
             },
@@ -374,6 +416,18 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/schedules": {
+                "get": {
+                    "summary": "The schedules live runners publish (and the served app's own), by name.",
+                    "responses": {
+                        "200": _json({"type": "array", "items": _ref("ScheduleStatus")}, "Schedules.")
+                    },
+                }
+            },
+            "/api/schedules/{name}/pause": _schedule_change("Stop ticking a schedule (durable).", True),
+            "/api/schedules/{name}/resume": _schedule_change(
+                "Tick a schedule again (missed ticks follow its misfire policy).", False
+            ),
             "/api/stream": {
                 "get": {
                     "summary": "Server-sent events for the dashboard: `section` events with rendered HTML.",

@@ -23,7 +23,7 @@ __all__ = ["Pages", "View"]
 
 log = logging.getLogger("conveyor.web")
 
-SECTIONS = ("workers", "traces", "unknown", "dead", "messages")
+SECTIONS = ("workers", "schedules", "traces", "unknown", "dead", "messages")
 MESSAGES_SHOWN = 100
 DEAD_SHOWN = 100
 
@@ -106,12 +106,15 @@ class Pages:
         app = self.app
         status = _Fetched(lambda: list(app.status().values()))
         unknown = _Fetched(app.unknown)
-        return {view: self._sections(view, status, unknown) for view in views}
+        schedules = _Fetched(app.schedules)
+        return {view: self._sections(view, status, unknown, schedules) for view in views}
 
     def sections(self, view: View) -> dict[str, str]:
         return self.render([view])[view]
 
-    def _sections(self, view: View, status: _Fetched, unknown: _Fetched) -> dict[str, str]:
+    def _sections(
+        self, view: View, status: _Fetched, unknown: _Fetched, schedules: _Fetched
+    ) -> dict[str, str]:
         app = self.app
 
         def dead() -> dict[str, Any]:
@@ -121,6 +124,7 @@ class Pages:
 
         loaders: dict[str, Callable[[], dict[str, Any]]] = {
             "workers": lambda: {"workers": status.get()},
+            "schedules": lambda: {"schedules": schedules.get()},
             "traces": lambda: {"traces": app.traces(view.worker) if view.worker else []},
             "unknown": lambda: {"unknown": unknown.get()},
             "dead": dead,
@@ -166,7 +170,9 @@ class Pages:
         status = _Fetched(lambda: list(self.app.status().values()))
         sections = {
             name: Markup(html)
-            for name, html in self._sections(view, status, _Fetched(self.app.unknown)).items()
+            for name, html in self._sections(
+                view, status, _Fetched(self.app.unknown), _Fetched(self.app.schedules)
+            ).items()
         }
         workers = sorted(s.name for s in status.value or ())
         return self.env.get_template("index.html").render(

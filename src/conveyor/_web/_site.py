@@ -47,6 +47,7 @@ from ._live import Live
 from ._metrics import Metrics
 from ._openapi import openapi_document
 from ._pages import Pages
+from ._schedules import schedule_routes
 from ._server import check_token
 
 if TYPE_CHECKING:
@@ -267,6 +268,7 @@ def create_app(
         route("/api/dead/retry", retry_dead, "POST"),
         route("/api/dead/discard", discard_dead, "POST"),
         route("/api/unknown", unknown, "GET"),
+        *schedule_routes(app),
         route("/api/stream", stream, "GET"),
         route("/metrics", metrics, "GET"),
         route("/openapi.json", openapi, "GET"),

@@ -45,6 +45,8 @@
     "discard": function (b) { return call("POST", "/api/dead/discard", JSON.stringify({ id: Number(b.dataset.id) })); },
     "retry-worker": function (b) { return call("POST", "/api/dead/retry", JSON.stringify({ worker: b.dataset.worker })); },
     "discard-worker": function (b) { return call("POST", "/api/dead/discard", JSON.stringify({ worker: b.dataset.worker })); },
+    "pause-schedule": function (b) { return call("POST", "/api/schedules/" + enc(b.dataset.schedule) + "/pause"); },
+    "resume-schedule": function (b) { return call("POST", "/api/schedules/" + enc(b.dataset.schedule) + "/resume"); },
     "cancel": function (b) { return call("DELETE", "/api/messages/" + enc(b.dataset.id)); },
     "replay": function (b) {
       return call("POST", "/api/workers/" + enc(b.dataset.worker) + "/traces/" + enc(b.dataset.id) + "/replay");
@@ -57,6 +59,7 @@
     if (data.retried !== undefined) { return "retrying " + data.retried + " dead letter(s)"; }
     if (data.discarded !== undefined) { return "discarded " + data.discarded + " dead letter(s)"; }
     if (data.cancelled) { return "cancelled message " + data.id; }
+    if (data.schedule !== undefined) { return "schedule " + data.schedule + (data.paused ? " paused" : " resumed"); }
     if (data.paused !== undefined) { return data.worker + (data.paused ? " paused" : " resumed"); }
     if (data.worker !== undefined && data.blocked === null) { return data.worker + " unblocked"; }
     return name + ": done";
