@@ -3,7 +3,8 @@ and dead letters, slow async work.
 
 - ``orders`` fans out: each order emits one ``email`` and one ``thumbnail`` per item;
 - ``email`` sometimes fails (about one in four attempts) and is retried; a few become dead letters;
-- ``thumbnail`` is a slow async worker (0.2 to 1.5 s) capped at 3 running at once across all runners.
+- ``thumbnail`` is a slow async worker (0.2 to 1.5 s) capped at 3 running at once across all runners;
+- the ``stock-digest`` schedule emits a digest ``email`` to ops every 10 seconds.
 
 ``conveyor demo`` also emits now and then to ``legacy-webhook``, which no app defines: a "404".
 It lives in the package (not only in ``examples/``) so that ``conveyor demo`` works from an
@@ -51,3 +52,6 @@ async def thumbnail(event: dict[str, Any]) -> dict[str, Any]:
     seconds = random.uniform(0.2, 1.5)
     await asyncio.sleep(seconds)
     return {"item": event["item"], "pixels": 256 * 256, "seconds": round(seconds, 3)}
+
+
+app.schedule("stock-digest", "email", event={"to": "ops@example.com", "order": "stock digest"}, every=10)
