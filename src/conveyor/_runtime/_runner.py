@@ -28,6 +28,7 @@ from .._stores import Claimed, Settlement, Store
 from .._stores._base import Wakeups
 from ._executor import OK, Job, Outcome, SyncPool, outcome_of, timeout_outcome
 from ._logs import capture_logs
+from ._plugins import plugins_for, start_plugins, stop_plugins
 from ._recording import Recorder
 from ._settle import is_data_error, settle_apart
 from ._traces import TraceBuffer
@@ -96,6 +97,8 @@ class Runner(Recorder):
         self.emitter = emitter
         self.options = options or RunnerOptions()
         self.id = runner_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._plugins = plugins_for(registry, store, self.id, self.wake)
+        """Background duties started when serving (the ticker); ``drain`` starts none."""
         self.processed = 0
         self.claimed = 0
         self.exit_reason: str | None = None
@@ -161,6 +164,7 @@ class Runner(Recorder):
                 asyncio.create_task(self._listen(wakeups, on_hint is not None), name="conveyor-wakeups")
             )
             helpers.append(asyncio.create_task(self._wake_on(stop), name="conveyor-stop"))
+            helpers.extend(start_plugins(self._plugins))
         try:
             with capture_logs():
                 await self._io(self.store.rescue)
@@ -176,6 +180,8 @@ class Runner(Recorder):
             self._pool.shutdown()
             if wakeups is not None:
                 wakeups.close()
+            if stop is not None:
+                stop_plugins(self._plugins, self.id)
             try:
                 self.store.leave(self.id)
             except Exception:
