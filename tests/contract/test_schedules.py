@@ -209,6 +209,34 @@ def test_two_tickers_racing_emit_each_tick_exactly_once(store_url: str, store: S
         other.close()
 
 
+def test_a_tick_the_store_failed_is_emitted_at_the_next_look(app: conveyor.App) -> None:
+    app.schedule("beat", "w", every=10, misfire="skip")
+    t = ticker(app)
+    start = begin(app, t, every=10)
+    real = app.store.emit_ticks
+    failures = [ConnectionError("the store went away")]
+
+    def flaky(*args: Any) -> list[int]:
+        if failures:
+            raise failures.pop()
+        return real(*args)
+
+    t.store = _Proxy(app.store, emit_ticks=flaky)
+    with pytest.raises(ConnectionError):
+        t.turn(start + 0.01)
+    t.turn(start + 0.5)  # the runner's retry, within the tick's grace
+    assert ticks_of(app) == [start]
+
+
+class _Proxy:
+    def __init__(self, target: Any, **overrides: Any) -> None:
+        self._target = target
+        self.__dict__.update(overrides)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
 def test_a_paused_schedule_emits_nothing(app: conveyor.App) -> None:
     app.schedule("beat", "w", every=10, misfire="skip")
     t = ticker(app)

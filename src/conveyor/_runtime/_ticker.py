@@ -114,10 +114,10 @@ class Ticker:
             seen = (state.paused, state.last_at)
             if self._seen.get(spec.name) == seen and now < self._next.get(spec.name, now):
                 continue  # nothing changed and no tick fell due since the last look
+            if not state.paused:
+                self._emit_due(spec, state, now)  # a failure leaves it unseen: the retry looks again
             self._seen[spec.name] = seen
             self._next[spec.name] = spec.timing.next_after(now)
-            if not state.paused:
-                self._emit_due(spec, state, now)
         return min([now + REFRESH, self._publish_at, *self._next.values()])
 
     def _emit_due(self, spec: ScheduleSpec, state: ScheduleState, now: float) -> None:
