@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .._schedules import Schedules, ScheduleSpec
 from .._stores import NewMessage, Store
-from .._stores._base import ScheduleDef, ScheduleState
+from .._stores._base import DueTicks, ScheduleDef, ScheduleState
 
 __all__ = ["MAX_MISSED", "PUBLISH_EVERY", "REFRESH", "Ticker", "grace"]
 
@@ -102,11 +102,13 @@ class Ticker:
         return min(nexts, default=None)
 
     def turn(self, now: float) -> float:
-        """Publish when due, emit every tick due at ``now``; return when to turn next."""
+        """Publish when due, emit every tick due at ``now`` (one transaction); return when to turn next."""
         if now >= self._publish_at:
             self.store.publish_schedules(self.runner_id, self._defs)
             self._publish_at = now + PUBLISH_EVERY
         states = {s.name: s for s in self.store.schedule_states()}
+        looked: list[tuple[ScheduleSpec, tuple[bool, float | None]]] = []
+        due: list[DueTicks] = []
         for spec in self.schedules:
             state = states.get(spec.name)
             if state is None:
@@ -114,23 +116,30 @@ class Ticker:
             seen = (state.paused, state.last_at)
             if self._seen.get(spec.name) == seen and now < self._next.get(spec.name, now):
                 continue  # nothing changed and no tick fell due since the last look
-            if not state.paused:
-                self._emit_due(spec, state, now)  # a failure leaves it unseen: the retry looks again
+            looked.append((spec, seen))
+            found = None if state.paused else _due(spec, state, now)
+            if found is not None:
+                due.append(found)
+        if due:
+            self.emitted += len(self.store.emit_ticks(due))
+        for spec, seen in looked:  # after the emit: a failed one is looked at again at the retry
             self._seen[spec.name] = seen
             self._next[spec.name] = spec.timing.next_after(now)
         return min([now + REFRESH, self._publish_at, *self._next.values()])
 
-    def _emit_due(self, spec: ScheduleSpec, state: ScheduleState, now: float) -> None:
-        since = state.since if state.last_at is None else state.last_at
-        newest = spec.timing.newest(since, now, 1)
-        if not newest:
-            return
-        upto = newest[-1]
-        if spec.misfire == "all":
-            ticks = spec.timing.newest(since, now, MAX_MISSED)
-        elif spec.misfire == "skip":
-            ticks = newest if now - upto <= grace(spec) else []
-        else:
-            ticks = newest
-        messages = [(t, NewMessage(spec.worker, spec.event_at(t), key=spec.key_at(t))) for t in ticks]
-        self.emitted += len(self.store.emit_ticks(spec.name, upto, messages))
+
+def _due(spec: ScheduleSpec, state: ScheduleState, now: float) -> DueTicks | None:
+    """The ticks of ``spec`` to emit at ``now`` after its state's ``last_at``, by its misfire policy."""
+    since = state.since if state.last_at is None else state.last_at
+    newest = spec.timing.newest(since, now, 1)
+    if not newest:
+        return None
+    upto = newest[-1]
+    if spec.misfire == "all":
+        ticks = spec.timing.newest(since, now, MAX_MISSED)
+    elif spec.misfire == "skip":
+        ticks = newest if now - upto <= grace(spec) else []
+    else:
+        ticks = newest
+    messages = [(t, NewMessage(spec.worker, spec.event_at(t), key=spec.key_at(t))) for t in ticks]
+    return DueTicks(spec.name, upto, messages)

@@ -16,6 +16,7 @@ from .._message import Message, State, Trace, UnknownWorker
 
 __all__ = [
     "Claimed",
+    "DueTicks",
     "NewMessage",
     "ScheduleDef",
     "ScheduleState",
@@ -140,6 +141,16 @@ class ScheduleState:
     since: float
 
 
+@dataclass(frozen=True, slots=True)
+class DueTicks:
+    """One schedule's ticks to emit (oldest first, each with its message) and ``upto``: the newest tick
+    considered, emitted or skipped, which becomes the schedule's ``last_at``."""
+
+    name: str
+    upto: float
+    ticks: list[tuple[float, NewMessage]]
+
+
 class Wakeups(Protocol):
     """Hints that the store changed (an emit, a rule change, a settle), without busy polling.
 
@@ -254,10 +265,10 @@ class Store(Protocol):
 
     def set_schedule_paused(self, name: str, paused: bool) -> None: ...
 
-    def emit_ticks(self, name: str, upto: float, ticks: Sequence[tuple[float, NewMessage]]) -> list[int]:
-        """In one transaction: unless the schedule is paused (or unknown), emit each tick later than its
-        ``last_at`` that has no tick record yet, writing the record with the message; then move
-        ``last_at`` to ``upto`` (the newest tick considered, emitted or skipped). Returns the new ids."""
+    def emit_ticks(self, due: Sequence[DueTicks]) -> list[int]:
+        """In one transaction, for each schedule that is known and not paused: emit each tick later than
+        its ``last_at`` that has no tick record yet, writing the record with the message, and move
+        ``last_at`` to ``upto``. Returns the new messages' ids."""
         ...
 
     def wakeups(self) -> Wakeups:

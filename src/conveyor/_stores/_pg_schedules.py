@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from ._base import NewMessage, ScheduleDef, ScheduleState
+from ._base import DueTicks, NewMessage, ScheduleDef, ScheduleState
 from ._pg_lane import Conn
 from ._pg_url import _Queries
 from ._sqlite_schedules import TICK_RECORDS_KEPT, _first_of_each
@@ -61,18 +60,28 @@ class PostgresSchedules:
         with self._conn() as conn:
             conn.execute(self._q.schedule_set_paused, {"name": name, "paused": paused})
 
-    def emit_ticks(self, name: str, upto: float, ticks: Sequence[tuple[float, NewMessage]]) -> list[int]:
+    def emit_ticks(self, due: Sequence[DueTicks]) -> list[int]:
         q = self._q
         with self._conn() as conn, conn.transaction():
-            row: Any = conn.execute(q.schedule_state, (name,)).fetchone()
-            if row is None or row[0]:
-                return []
-            last = row[1]
-            fresh = []
-            for tick, m in ticks:
-                if (last is None or tick > last) and conn.execute(q.schedule_tick, (name, tick)).fetchone():
-                    fresh.append(m)
-            ids = self._enqueue_in(conn, fresh) if fresh else []
-            conn.execute(q.schedule_advance, {"name": name, "upto": upto})
-            conn.execute(q.schedule_prune_ticks, (name, upto - TICK_RECORDS_KEPT))
+            rows = conn.execute(q.schedule_lock, (sorted({d.name for d in due}),)).fetchall()
+            last = {name: last_at for name, paused, last_at in rows if not paused}
+            live = [d for d in due if d.name in last]
+            wanted = {
+                (d.name, tick): m
+                for d in live
+                for tick, m in d.ticks
+                if last[d.name] is None or tick > last[d.name]
+            }
+            ids: list[int] = []
+            if wanted:
+                names, ticks = zip(*wanted, strict=True)
+                recorded = conn.execute(q.schedule_tick, (list(names), list(ticks))).fetchall()
+                fresh = {(name, tick) for name, tick in recorded}
+                messages = [m for key, m in wanted.items() if key in fresh]  # oldest first, as given
+                ids = self._enqueue_in(conn, messages) if messages else []
+            if live:
+                names_ = [d.name for d in live]
+                conn.execute(q.schedule_advance, {"names": names_, "uptos": [d.upto for d in live]})
+                befores = [d.upto - TICK_RECORDS_KEPT for d in live]
+                conn.execute(q.schedule_prune_ticks, {"names": names_, "befores": befores})
         return ids

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from ._base import NewMessage, ScheduleDef, ScheduleState
+from ._base import DueTicks, ScheduleDef, ScheduleState
 from ._sql import Queries
 
 __all__ = ["TICK_RECORDS_KEPT", "SQLiteSchedules"]
@@ -68,27 +68,28 @@ class SQLiteSchedules:
         with self._write(announce=False) as db:
             db.execute(self._q.schedule_set_paused, {"name": name, "paused": paused, "now": time.time()})
 
-    def emit_ticks(self, name: str, upto: float, ticks: Sequence[tuple[float, NewMessage]]) -> list[int]:
+    def emit_ticks(self, due: Sequence[DueTicks]) -> list[int]:
         q = self._q
         ids: list[int] = []
-        with self._write(announce=bool(ticks)) as db:
-            row = db.execute(q.schedule_state, (name,)).fetchone()
-            if row is None or row[0]:
-                return ids
-            last = row[1]
+        with self._write(announce=any(d.ticks for d in due)) as db:
             now = time.time()
-            for tick, m in ticks:
-                if last is not None and tick <= last:
+            for d in due:
+                row = db.execute(q.schedule_state, (d.name,)).fetchone()
+                if row is None or row[0]:
                     continue
-                if db.execute(q.schedule_tick, (name, tick)).fetchone() is None:
-                    continue
-                params: tuple[Any, ...] = (m.worker, m.event, now, now + m.delay, None, None, None, False)
-                found = db.execute(q.enqueue_keyed, (*params, m.key)).fetchone()
-                if found is None:
-                    found = db.execute(q.find_key, (m.worker, m.key)).fetchone()
-                ids.append(int(found[0]))
-            db.execute(q.schedule_advance, {"name": name, "upto": upto, "now": now})
-            db.execute(q.schedule_prune_ticks, (name, upto - TICK_RECORDS_KEPT))
+                last = row[1]
+                for tick, m in d.ticks:
+                    if last is not None and tick <= last:
+                        continue
+                    if db.execute(q.schedule_tick, (d.name, tick)).fetchone() is None:
+                        continue
+                    params: tuple[Any, ...] = (m.worker, m.event, now, now + m.delay, None, None, None, False)
+                    found = db.execute(q.enqueue_keyed, (*params, m.key)).fetchone()
+                    if found is None:
+                        found = db.execute(q.find_key, (m.worker, m.key)).fetchone()
+                    ids.append(int(found[0]))
+                db.execute(q.schedule_advance, {"name": d.name, "upto": d.upto, "now": now})
+                db.execute(q.schedule_prune_ticks, (d.name, d.upto - TICK_RECORDS_KEPT))
         return ids
 
 

@@ -1,2 +1,5 @@
--- The exactly-once record of one tick: no row when the tick was already emitted.
-INSERT INTO {schema}.schedule_ticks (name, tick) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING tick
+-- The exactly-once records of ticks: a tick already emitted returns no row.
+INSERT INTO {schema}.schedule_ticks (name, tick)
+SELECT * FROM unnest(%s::text[], %s::float8[])
+ON CONFLICT DO NOTHING
+RETURNING name, tick
