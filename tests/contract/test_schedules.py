@@ -157,6 +157,22 @@ def test_schedules_of_live_runners_are_listed_and_leave_with_them(make_app: AppF
         admin.pause_schedule("b")
 
 
+def test_schedules_of_a_killed_runner_leave_once_it_is_unseen_for_the_runner_ttl(
+    make_app: AppFactory, store: Store
+) -> None:
+    killed, alive = make_app(), make_app()
+    killed.schedule("gone", "w", every=60)
+    alive.schedule("kept", "w", every=60)
+    store.runner_ttl = 0.5  # type: ignore[attr-defined]  # the default is 30 s
+    ticker(killed, "killed").turn(time.time())  # it publishes once, and never again (no stop: kill -9)
+    alive_ticker = ticker(alive, "alive")
+    alive_ticker.turn(time.time())
+    assert [s.name for s in make_app().schedules()] == ["gone", "kept"]
+    time.sleep(0.6)
+    alive_ticker.turn(time.time() + 10)  # its next publication (every 10 s) also forgets stale runners
+    assert [s.name for s in make_app().schedules()] == ["kept"]
+
+
 # -- ticking -------------------------------------------------------------------------------------------
 def test_each_tick_emits_one_message_with_the_contract_key_and_event(app: conveyor.App) -> None:
     app.schedule("beat", "w", every=10)
