@@ -92,3 +92,38 @@ def test_every_system_runs_every_workload(tmp_path: Path) -> None:
     table = proc.stdout
     for label in ("Conveyor (SQLite)", "Conveyor (PostgreSQL)", "Celery", "RQ", "emit, msgs/s", "io wall"):
         assert label in table, report
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_schedules_benchmark_runs_on_both_stores(tmp_path: Path) -> None:
+    """``python -m bench.schedules --smoke``: a few ticks and a short idle window on SQLite and PostgreSQL."""
+    why = _reachable("127.0.0.1", 5432)
+    if why:
+        message = f"the schedules benchmark needs PostgreSQL: {why}"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message + " (a failure in CI)")
+    out = tmp_path / "schedules.json"
+    env = {k: v for k, v in os.environ.items() if k != "CONVEYOR_STORE"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.schedules", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    report = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, report
+    results = json.loads(out.read_text())["results"]
+    assert set(results) == {"sqlite", "pg"}, report
+    for store, figures in results.items():
+        lat, idle = figures["latency"], figures["idle"]
+        assert lat["ticks"] == 3, f"{store}: {report}"
+        assert 0 <= lat["emit_p50"] <= lat["emit_p99"] <= lat["emit_max"], f"{store}: {report}"
+        assert lat["start_p50"] >= lat["emit_p50"] - 1, f"{store}: {report}"
+        assert idle["runners"] == 2 and idle["cpu_pct"] >= 0 and idle["rss_mb"] > 0, f"{store}: {report}"
+    for label in ("SQLite", "PostgreSQL", "tick→emit p50 ms", "idle runner, 100 schedules"):
+        assert label in proc.stdout, report
