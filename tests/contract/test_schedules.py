@@ -253,6 +253,20 @@ class _Proxy:
         return getattr(self._target, name)
 
 
+def test_a_tick_that_fell_due_while_a_ticker_watched_is_on_time_however_late(app: conveyor.App) -> None:
+    """``skip`` drops only ticks that fell due before a ticker watched: a busy host's late turn emits."""
+    app.schedule("beat", "w", every=10, misfire="skip")
+    t = ticker(app)
+    start = begin(app, t, every=10)
+    t.turn(start + 4)  # four seconds late
+    t.turn(start + 10 + 9.9)
+    assert ticks_of(app) == [start, start + 10]
+    late = ticker(app, "late")  # a runner that starts after a tick: that tick was missed
+    late.turn(start + 20 + 0.2)
+    late.turn(start + 30 + 0.01)
+    assert ticks_of(app) == [start, start + 10, start + 30]
+
+
 def test_a_paused_schedule_emits_nothing(app: conveyor.App) -> None:
     app.schedule("beat", "w", every=10, misfire="skip")
     t = ticker(app)
@@ -265,7 +279,8 @@ def test_a_paused_schedule_emits_nothing(app: conveyor.App) -> None:
     (status,) = app.schedules()
     assert status.paused and status.next_at is None
     app.resume_schedule("beat")
-    t.turn(start + 50 + 0.5)  # the tick at +50 is on time: emitted; the paused ones were skipped
+    t.turn(start + 45)  # the ticker sees the resume: the paused ticks were missed (skipped)
+    t.turn(start + 50 + 0.01)
     t.turn(start + 60 + 0.01)
     assert ticks_of(app) == [start, start + 50, start + 60]
     assert not app.schedules()[0].paused

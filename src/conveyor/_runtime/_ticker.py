@@ -5,7 +5,9 @@ faster than ``REFRESH``), and emits what is due. Every serving runner ticks; a t
 across all of them because the store writes a unique (schedule, tick) record in the transaction that
 emits it (``Store.emit_ticks``). Missed ticks (no runner was up, or the schedule was paused) follow the
 schedule's ``misfire``: ``latest`` emits the newest, ``all`` every one (at most ``MAX_MISSED``, the
-newest, oldest first), ``skip`` none; a tick is missed when it is more than ``grace`` seconds old.
+newest, oldest first), ``skip`` none. A tick is missed for a ticker when it fell due before the ticker
+began watching the schedule (its first look, or its first look after a resume): a tick that falls due
+while the ticker watches is on time, however late a busy host or a failed store call makes its emit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .._schedules import Schedules, ScheduleSpec
 from .._stores import NewMessage, Store
 from .._stores._base import DueTicks, ScheduleDef, ScheduleState
 
-__all__ = ["MAX_MISSED", "PUBLISH_EVERY", "REFRESH", "Ticker", "grace"]
+__all__ = ["MAX_MISSED", "PUBLISH_EVERY", "REFRESH", "Ticker"]
 
 log = logging.getLogger("conveyor.runner")
 
@@ -35,12 +37,6 @@ RETRY = 1.0
 """Seconds before a turn the store failed is tried again."""
 LATE = 0.0002
 """Added to the sleep until a tick, so that the turn finds it due (a loop timer may fire a hair early)."""
-
-
-def grace(spec: ScheduleSpec) -> float:
-    """How late a tick may be emitted and still be on time (not missed): 1 s, or half of a shorter
-    ``every``."""
-    return 1.0 if spec.every is None else min(1.0, spec.every / 2)
 
 
 class Ticker:
@@ -69,6 +65,8 @@ class Ticker:
         self._publish_at = float("-inf")
         self._seen: dict[str, tuple[bool, float | None]] = {}
         self._next: dict[str, float] = {}
+        self._watching: dict[str, float] = {}
+        """Per unpaused schedule, since when this ticker watches it: ticks before were missed."""
         self._thread: ThreadPoolExecutor | None = None
 
     async def run(self) -> None:
@@ -117,7 +115,11 @@ class Ticker:
             if self._seen.get(spec.name) == seen and now < self._next.get(spec.name, now):
                 continue  # nothing changed and no tick fell due since the last look
             looked.append((spec, seen))
-            found = None if state.paused else _due(spec, state, now)
+            if state.paused:
+                self._watching.pop(spec.name, None)
+                continue
+            watching = self._watching.setdefault(spec.name, now)
+            found = _due(spec, state, now, watching)
             if found is not None:
                 due.append(found)
         if due:
@@ -128,8 +130,9 @@ class Ticker:
         return min([now + REFRESH, self._publish_at, *self._next.values()])
 
 
-def _due(spec: ScheduleSpec, state: ScheduleState, now: float) -> DueTicks | None:
-    """The ticks of ``spec`` to emit at ``now`` after its state's ``last_at``, by its misfire policy."""
+def _due(spec: ScheduleSpec, state: ScheduleState, now: float, watching: float) -> DueTicks | None:
+    """The ticks of ``spec`` to emit at ``now`` after its state's ``last_at``, by its misfire policy;
+    ticks not later than ``watching`` were missed."""
     since = state.since if state.last_at is None else state.last_at
     newest = spec.timing.newest(since, now, 1)
     if not newest:
@@ -138,7 +141,7 @@ def _due(spec: ScheduleSpec, state: ScheduleState, now: float) -> DueTicks | Non
     if spec.misfire == "all":
         ticks = spec.timing.newest(since, now, MAX_MISSED)
     elif spec.misfire == "skip":
-        ticks = newest if now - upto <= grace(spec) else []
+        ticks = newest if upto > watching else []
     else:
         ticks = newest
     messages = [(t, NewMessage(spec.worker, spec.event_at(t), key=spec.key_at(t))) for t in ticks]
