@@ -87,9 +87,10 @@ class Runs:
         """Pids of the live supervisors' runner processes."""
         return [pid for s in self.supervisors if s.poll() is None for pid in children_of(s.pid)]
 
-    def replaced(self, pid: int) -> bool:
-        """Is a runner other than ``pid`` up?"""
-        return bool(set(self.runners()) - {pid})
+    def replaced(self, pid: int, count: int) -> bool:
+        """Are ``count`` runners up again, ``pid`` (killed) not among them?"""
+        up = self.runners()
+        return len(up) == count and pid not in up
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-2000:] for p in sorted(self.dir.glob("supervisor-*")))
@@ -185,7 +186,7 @@ def test_three_runs_emit_each_tick_once_through_kill_9_at_tick_time(runs: Runs) 
         sleep_until(tick + offset)
         os.kill(victim, signal.SIGKILL)
         killed.append((tick, victim))
-        wait_for(lambda: len(runs.runners()) == 3, 15, "the killed runner replaced")
+        wait_for(partial(runs.replaced, victim, 3), 15, "the killed runner replaced")
     assert not {pid for _, pid in killed} & set(runs.runners())
     sleep_until(began + 10)
     runs.stop_all()
@@ -211,7 +212,7 @@ def test_the_only_runner_killed_at_tick_time_loses_no_tick(runs: Runs) -> None:
         sleep_until(tick + offset)
         os.kill(victim, signal.SIGKILL)
         kills.append(tick)
-        wait_for(partial(runs.replaced, victim), 15, "the killed runner replaced")
+        wait_for(partial(runs.replaced, victim, 1), 15, "the killed runner replaced")
     wait_for(lambda: runs.ticking(2, after=kills[-1]), 15, "ticks after the last kill")
     runs.stop_all()
     emitted = runs.emitted()
