@@ -380,7 +380,10 @@ class Runner(Recorder):
             return self.options.poll
         left = due_at - time.monotonic()
         if left <= 0:
-            self._due_at = None  # asked again once this wait runs out
+            # Ask again next turn, however this wait ends: a handler that finishes wakes the runner
+            # too, and a turn woken so must not forget that a message is due (it would wait a poll).
+            self._due_at = None
+            self._hinted = True
             return DUE_RETRY
         return min(self.options.poll, left + DUE_LATE)
 
