@@ -9,15 +9,18 @@
 
 from ._app import App
 from ._context import emit
-from ._errors import Incomplete, UnknownWorkerWarning
+from ._control import Cancel, Incomplete, Retry
+from ._errors import UnknownWorkerWarning
 from ._message import Message, Trace, UnknownWorker, WorkerStatus
 from ._schedules import ScheduleStatus
 from ._web import web
 
 __all__ = [
     "App",
+    "Cancel",
     "Incomplete",
     "Message",
+    "Retry",
     "ScheduleStatus",
     "Trace",
     "UnknownWorker",

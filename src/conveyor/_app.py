@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from ._codec import storable_text
+from ._control import DEFAULT_MAX_SNOOZES
 from ._emitter import MAX_DELAY, Emitter
 from ._message import STATES, Message, State, Trace, UnknownWorker, WorkerStatus
 from ._registry import Backoff, Handler, Registry, WorkerSpec, check_worker_name
@@ -68,6 +69,7 @@ class App:
         timeout: float | None = 300.0,
         traces: int = 10,
         loop_limit: int | None = 1000,
+        max_snoozes: int = DEFAULT_MAX_SNOOZES,
     ) -> Callable[[H], H]:
         """Define a worker: ``@app.worker("send-email")`` over ``def handle(event)`` or ``(event, msg)``."""
         check_worker_name(name)
@@ -82,6 +84,7 @@ class App:
                 timeout=timeout,
                 traces=traces,
                 loop_limit=loop_limit,
+                max_snoozes=max_snoozes,
             )
             self.registry.add(spec)
             return handler

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["Incomplete", "StoreNotFound", "UnknownWorkerWarning"]
-
-
-class Incomplete(Exception):
-    """Raise inside a handler: the worker is not finished with this message yet.
-
-    The message goes back to the queue and runs again after the app's ``incomplete_delay``
-    (default 5 minutes) without using one of its attempts.
-    """
+__all__ = ["StoreNotFound", "UnknownWorkerWarning"]
+# Incomplete, Retry and Cancel, raised by handlers, are in _control.py.
 
 
 class UnknownWorkerWarning(UserWarning):

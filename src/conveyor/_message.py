@@ -9,8 +9,10 @@ from typing import Any, Literal
 __all__ = ["Message", "Outcome", "State", "Trace", "UnknownWorker", "WorkerStatus", "to_datetime"]
 
 State = Literal["queued", "scheduled", "running", "dead"]
-Outcome = Literal["ok", "error", "incomplete", "timeout", "lost"]
-"""How a run ended; ``lost``: its lease expired (the runner died or stalled), written by the rescue."""
+Outcome = Literal["ok", "error", "incomplete", "retry", "cancelled", "timeout", "lost"]
+"""How a run ended; ``incomplete``, ``retry``, ``cancelled``: the handler raised ``Incomplete``, ``Retry``
+or ``Cancel`` (docs/flow-control.md); ``lost``: its lease expired (the runner died or stalled), written
+by the rescue."""
 STATES: tuple[State, ...] = ("queued", "scheduled", "running", "dead")
 
 
@@ -54,6 +56,8 @@ class Message:
     root_id: int | None
     key: str | None
     last_error: str | None
+    snoozes: int
+    """Times ``Incomplete`` sent the message back (capped by the worker's ``max_snoozes``)."""
 
 
 @dataclass(frozen=True, slots=True)

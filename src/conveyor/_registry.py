@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._control import DEFAULT_MAX_SNOOZES, check_max_snoozes
+
 if TYPE_CHECKING:
     from ._schedules import Schedules
 
@@ -42,6 +44,8 @@ class WorkerSpec:
     timeout: float | None = 300.0
     traces: int = 10
     loop_limit: int | None = 1000
+    max_snoozes: int = DEFAULT_MAX_SNOOZES
+    """Times ``Incomplete`` may send one message back before it is a dead letter (``_control.py``)."""
     is_async: bool = False
     wants_message: bool = False
 
@@ -57,6 +61,7 @@ class WorkerSpec:
         timeout: float | None,
         traces: int,
         loop_limit: int | None,
+        max_snoozes: int = DEFAULT_MAX_SNOOZES,
     ) -> WorkerSpec:
         check_worker_name(name)
         if not callable(handler):
@@ -84,6 +89,7 @@ class WorkerSpec:
             timeout=None if timeout is None else float(timeout),
             traces=traces,
             loop_limit=loop_limit,
+            max_snoozes=check_max_snoozes(max_snoozes),
             is_async=_is_async(handler),
             wants_message=_wants_message(name, handler),
         )

@@ -15,7 +15,17 @@ def test_all_is_exactly_the_public_names() -> None:
 
 
 def test_contract_names_are_exported() -> None:
-    for name in ("App", "Message", "WorkerStatus", "Trace", "Incomplete", "emit", "ScheduleStatus"):
+    for name in (
+        "App",
+        "Message",
+        "WorkerStatus",
+        "Trace",
+        "Incomplete",
+        "Retry",
+        "Cancel",
+        "emit",
+        "ScheduleStatus",
+    ):
         assert name in conveyor.__all__
 
 

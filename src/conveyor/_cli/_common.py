@@ -219,6 +219,7 @@ def message_table(m: Message) -> Table:
         ("worker", m.worker),
         ("state", m.state),
         ("attempt", str(m.attempt)),
+        ("snoozes", str(m.snoozes)),
         ("enqueued", f"{when(m.enqueued_at)} UTC"),
         ("runs at", f"{when(m.run_at)} UTC"),
         ("key", m.key or ""),

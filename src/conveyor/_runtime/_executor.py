@@ -25,7 +25,7 @@ from typing import Any
 
 from .._codec import encode_result
 from .._context import HandlerContext, current
-from .._errors import Incomplete
+from .._control import Cancel, Incomplete, Retry
 from .._registry import WorkerSpec
 from .._stores import Claimed
 from ._settle import storable, text_of
@@ -40,12 +40,14 @@ one)."""
 
 @dataclass(slots=True)
 class Outcome:
-    kind: str  # "ok", "error", "incomplete", "timeout"
+    kind: str  # "ok", "error", "incomplete", "retry", "cancelled", "timeout"
     result: Any = None
     error: str | None = None
     traceback: str | None = None
     encoded: str | None = None
     """The result as the trace shows it (JSON text), once the runner has encoded it."""
+    delay: float | None = None
+    """``incomplete`` and ``retry``: the seconds the handler asked for (None: the default)."""
 
 
 OK = Outcome("ok")
@@ -55,8 +57,11 @@ def outcome_of(exc: BaseException) -> Outcome:
     """A failure from what a handler raised; its texts are storable even when the exception's own
     ``__str__`` raises or holds characters a store refuses."""
     text = text_of(exc)
-    if isinstance(exc, Incomplete):
-        return Outcome("incomplete", error=storable(f"Incomplete: {text}" if text else "Incomplete"))
+    if isinstance(exc, Incomplete | Retry):
+        kind, name = ("incomplete", "Incomplete") if isinstance(exc, Incomplete) else ("retry", "Retry")
+        return Outcome(kind, error=storable(f"{name}: {text}" if text else name), delay=exc.delay)
+    if isinstance(exc, Cancel):
+        return Outcome("cancelled", error=storable(text))
     return Outcome("error", error=storable(f"{type(exc).__name__}: {text}"), traceback=_traceback(exc))
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .._context import HandlerContext
 from .._registry import WorkerSpec
 from .._stores import Claimed, Settlement, Store, TraceRecord
+from ._control import CONTROL, settle_control
 from ._executor import Outcome, encoded
 from ._logs import log_failure
 from ._policy import checked_delay
@@ -49,8 +50,10 @@ class Recorder:
             kind = outcome.kind
         if kind == "ok":
             batch.complete.append(c.id)
-        elif kind == "incomplete":
-            batch.incomplete.append((c.id, self.options.incomplete_delay))
+        elif kind in CONTROL:
+            outcome = settle_control(
+                batch, spec, c, outcome, incomplete_delay=self.options.incomplete_delay, runner=self.id
+            )
         else:
             error = outcome.error or kind
             if c.attempt >= spec.max_attempts:

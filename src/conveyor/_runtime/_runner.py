@@ -657,6 +657,7 @@ def _message(c: Claimed, event: Any) -> Message:
         root_id=c.root_id,
         key=c.key,
         last_error=c.last_error,
+        snoozes=c.snoozes,
     )
 
 

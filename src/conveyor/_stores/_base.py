@@ -60,6 +60,8 @@ class Claimed:
     last_error: str | None
     chain: str | None
     started_at: float
+    snoozes: int
+    """Times ``Incomplete`` sent the message back so far (before this run)."""
 
 
 @dataclass(slots=True)

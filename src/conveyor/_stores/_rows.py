@@ -28,8 +28,9 @@ def messages(rows: Iterable[Sequence[Any]], now: float | None = None) -> list[Me
             root_id=root,
             key=key,
             last_error=error,
+            snoozes=snoozes,
         )
-        for i, w, event, state, enq, run_at, attempt, parent, root, key, error in rows
+        for i, w, event, state, enq, run_at, attempt, parent, root, key, error, snoozes in rows
     ]
 
 

@@ -153,6 +153,10 @@ def openapi_document() -> dict[str, Any]:
                         "root_id": {"type": ["integer", "null"]},
                         "key": {"type": ["string", "null"]},
                         "last_error": {"type": ["string", "null"]},
+                        "snoozes": {
+                            "type": "integer",
+                            "description": "Times Incomplete sent the message back (see max_snoozes).",
+                        },
                     },
                     "required": ["id", "worker", "event", "state", "enqueued_at", "run_at", "attempt"],
                 },
@@ -162,7 +166,9 @@ def openapi_document() -> dict[str, Any]:
                         "message_id": {"type": "integer"},
                         "worker": {"type": "string"},
                         "event": {},
-                        "outcome": {"enum": ["ok", "error", "incomplete", "timeout", "lost"]},
+                        "outcome": {
+                            "enum": ["ok", "error", "incomplete", "retry", "cancelled", "timeout", "lost"]
+                        },
                         "result": {},
                         "error": {"type": ["string", "null"]},
                         "traceback": {"type": ["string", "null"]},

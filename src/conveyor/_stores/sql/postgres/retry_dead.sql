@@ -2,7 +2,7 @@
 -- running), or that shares its key with an older dead letter retried here, stays dead (SQLite: OR IGNORE).
 WITH r AS (
   UPDATE {schema}.messages AS m
-  SET state = 'queued', attempt = 0, run_at = date_part('epoch', now())
+  SET state = 'queued', attempt = 0, snoozes = 0, run_at = date_part('epoch', now())
   WHERE m.state = 'dead' AND (%(id)s::bigint IS NULL OR m.id = %(id)s::bigint)
     AND (%(worker)s::text IS NULL OR m.worker = %(worker)s::text)
     AND (m.key IS NULL

@@ -23,4 +23,4 @@ UPDATE messages
 SET state = 'running', attempt = attempt + 1, runner = :runner, lease_until = :now + :lease, started_at = :now
 WHERE id IN (SELECT id FROM candidates WHERE rank <= room ORDER BY run_at, id LIMIT :limit)
 RETURNING id, worker, event, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, chain,
-          started_at
+          started_at, snoozes

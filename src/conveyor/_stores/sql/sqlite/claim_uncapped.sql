@@ -18,4 +18,4 @@ WHERE id IN (
   LIMIT :limit
 )
 RETURNING id, worker, event, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, chain,
-          started_at
+          started_at, snoozes
