@@ -168,12 +168,16 @@ class App:
         at: datetime | None = None,
         key: str | None = None,
         conn: Any = None,
+        *,
+        priority: int = 0,
     ) -> int:
-        """Enqueue ``event`` for ``worker``; return the message id (an existing one for a live ``key``)."""
-        return self.emitter.emit(event, worker, delay=delay, at=at, key=key, conn=conn)
+        """Enqueue ``event`` for ``worker``; return the message id (an existing one for a live ``key``).
+        ``priority``: -100 to 100, higher claimed first within the worker."""
+        return self.emitter.emit(event, worker, delay=delay, at=at, key=key, conn=conn, priority=priority)
 
-    def emit_many(self, items: Iterable[tuple[Any, str]]) -> list[int]:
-        """Enqueue many ``(event, worker)`` pairs in one transaction; all or none."""
+    def emit_many(self, items: Iterable[tuple[Any, ...]]) -> list[int]:
+        """Enqueue many ``(event, worker)`` or ``(event, worker, {"delay":…, "key":…, "priority":…})``
+        items in one transaction; all or none."""
         return self.emitter.emit_many(items)
 
     # -- rules -----------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def emit(
     delay: float | None = None,
     at: datetime | None = None,
     key: str | None = None,
+    priority: int = 0,
 ) -> int:
     """Emit ``event`` to ``worker`` from inside a handler, recording this message as its parent.
 
@@ -47,4 +48,4 @@ def emit(
     ctx = current.get()
     if ctx is None:
         raise RuntimeError("conveyor.emit() works only inside a handler; elsewhere call app.emit()")
-    return ctx.emitter.emit(event, worker, delay=delay, at=at, key=key, parent=ctx)
+    return ctx.emitter.emit(event, worker, delay=delay, at=at, key=key, parent=ctx, priority=priority)

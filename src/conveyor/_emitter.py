@@ -11,6 +11,7 @@ from typing import Any
 from ._codec import encode_event, storable_text
 from ._context import HandlerContext
 from ._errors import UnknownWorkerWarning
+from ._priority import check_priority, many_item
 from ._registry import Registry, check_worker_name
 from ._stores import NewMessage, Store
 
@@ -37,21 +38,19 @@ class Emitter:
         key: str | None = None,
         conn: Any = None,
         parent: HandlerContext | None = None,
+        priority: int = 0,
     ) -> int:
-        message = self.prepare(event, worker, delay=delay, at=at, key=key, parent=parent)
+        message = self.prepare(event, worker, delay=delay, at=at, key=key, parent=parent, priority=priority)
         (message_id,) = self.store.enqueue([message], conn)
         if parent is not None:
             self._after_child(parent, message, message_id)
         return message_id
 
-    def emit_many(self, items: Iterable[tuple[Any, str]], parent: HandlerContext | None = None) -> list[int]:
+    def emit_many(self, items: Iterable[tuple[Any, ...]], parent: HandlerContext | None = None) -> list[int]:
         messages = []
         for index, item in enumerate(items):
-            if not (isinstance(item, tuple) and len(item) == 2):
-                raise TypeError(
-                    f"emit_many item {index}: expected an (event, worker) tuple, not {item!r:.80}"
-                )
-            messages.append(self.prepare(item[0], item[1], parent=parent))
+            event, worker, options = many_item(index, item)
+            messages.append(self.prepare(event, worker, parent=parent, **options))
         if not messages:
             return []
         ids = self.store.enqueue(messages)
@@ -69,10 +68,12 @@ class Emitter:
         at: datetime | None = None,
         key: str | None = None,
         parent: HandlerContext | None = None,
+        priority: int = 0,
     ) -> NewMessage:
         """Check everything about one emit before anything is written; raise on bad input."""
         check_worker_name(worker)
         seconds = _delay(delay, at)
+        priority = check_priority(priority)
         if key is not None and (
             not isinstance(key, str) or not 0 < len(key) <= 1000 or not storable_text(key)
         ):
@@ -89,7 +90,7 @@ class Emitter:
                 stacklevel=4,
             )
         if parent is None:
-            return NewMessage(worker, data, seconds, key)
+            return NewMessage(worker, data, seconds, key, priority=priority)
         names = parent.chain.split("\n") if parent.chain else []
         if parent.worker not in names:
             names.append(parent.worker)
@@ -102,6 +103,7 @@ class Emitter:
             root_id=parent.root_id if parent.root_id is not None else parent.message_id,
             chain="\n".join(names),
             looped=worker in names,
+            priority=priority,
         )
 
     def _after_child(self, parent: HandlerContext, message: NewMessage, message_id: int) -> None:

@@ -58,6 +58,8 @@ class Message:
     last_error: str | None
     snoozes: int
     """Times ``Incomplete`` sent the message back (capped by the worker's ``max_snoozes``)."""
+    priority: int
+    """-100 to 100, given at emit: higher is claimed first within its worker (then run_at, then id)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,12 +195,13 @@ def status_table(statuses: Sequence[WorkerStatus]) -> Table:
 
 
 def messages_table(messages: Sequence[Message]) -> Table:
-    out = table("id", "worker", "state", "attempt", "enqueued", "runs at", "event", "last error")
+    out = table("id", "worker", "state", "priority", "attempt", "enqueued", "runs at", "event", "last error")
     for m in messages:
         out.add_row(
             str(m.id),
             m.worker,
             m.state,
+            str(m.priority),
             str(m.attempt),
             when(m.enqueued_at),
             when(m.run_at),
@@ -218,6 +219,7 @@ def message_table(m: Message) -> Table:
         ("id", str(m.id)),
         ("worker", m.worker),
         ("state", m.state),
+        ("priority", str(m.priority)),
         ("attempt", str(m.attempt)),
         ("snoozes", str(m.snoozes)),
         ("enqueued", f"{when(m.enqueued_at)} UTC"),
@@ -249,13 +251,13 @@ def traces_table(traces: Sequence[Trace]) -> Table:
     return out
 
 
-def emit_quietly(
-    app: App, event: Any, worker: str, delay: float | None = None, key: str | None = None
+def emit_quietly(  # noqa: PLR0917 - emit's own order
+    app: App, event: Any, worker: str, delay: float | None = None, key: str | None = None, priority: int = 0
 ) -> int:
     """Emit without the Python-side warning: the CLI and HTTP accept unknown workers by design."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownWorkerWarning)
-        return app.emit(event, worker, delay=delay, key=key)
+        return app.emit(event, worker, delay=delay, key=key, priority=priority)
 
 
 @contextmanager

@@ -658,6 +658,7 @@ def _message(c: Claimed, event: Any) -> Message:
         key=c.key,
         last_error=c.last_error,
         snoozes=c.snoozes,
+        priority=c.priority,
     )
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "StoreCounts",
     "TraceRecord",
     "Wakeups",
+    "claim_order",
 ]
 
 
@@ -42,6 +43,8 @@ class NewMessage:
     """Worker names on the emit chain above this message (newline-separated); loop protection uses it."""
     looped: bool = False
     """True when ``worker`` is already on ``chain``: the emit went back into a worker of its own chain."""
+    priority: int = 0
+    """-100 to 100, higher claimed first within a worker (then run_at, then id)."""
 
 
 @dataclass(slots=True)
@@ -62,6 +65,12 @@ class Claimed:
     started_at: float
     snoozes: int
     """Times ``Incomplete`` sent the message back so far (before this run)."""
+    priority: int
+
+
+def claim_order(claimed: Claimed) -> tuple[int, float, int]:
+    """The order a runner starts what one claim returned: priority (highest first), run_at, id."""
+    return (-claimed.priority, claimed.run_at, claimed.id)
 
 
 @dataclass(slots=True)

@@ -32,7 +32,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from .._errors import StoreNotFound
 from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
-from ._base import Claimed, NewMessage, Settlement, StoreCounts
+from ._base import Claimed, NewMessage, Settlement, StoreCounts, claim_order
 from ._pg_lane import Conn, Lane, Prepared, broken
 from ._pg_schedules import PostgresSchedules
 from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
@@ -144,7 +144,16 @@ class PostgresStore(PostgresSchedules):
             m = messages[0]  # the hot path: one prepared, autocommitted statement on a dedicated connection
             lane = self._lane.get()
             if lane is None:
-                params = (m.worker, m.event.decode(), m.delay, m.parent_id, m.root_id, m.chain, m.looped)
+                params = (
+                    m.worker,
+                    m.event.decode(),
+                    m.delay,
+                    m.parent_id,
+                    m.root_id,
+                    m.chain,
+                    m.looped,
+                    m.priority,
+                )
                 with self._conn() as pooled:
                     return [_one(pooled.execute(self._q.enqueue, params, prepare=True))]
             try:
@@ -176,6 +185,7 @@ class PostgresStore(PostgresSchedules):
                         "roots": [m.root_id for m in messages],
                         "chains": [m.chain for m in messages],
                         "looped": [m.looped for m in messages],
+                        "priorities": [m.priority for m in messages],
                     },
                 )
                 return sorted(row[0] for row in cur.fetchall())
@@ -189,6 +199,7 @@ class PostgresStore(PostgresSchedules):
                     m.root_id,
                     m.chain,
                     m.looped,
+                    m.priority,
                 )
                 if m.key is None:
                     cur.execute(q.enqueue, params)
@@ -227,10 +238,9 @@ class PostgresStore(PostgresSchedules):
                 cur = conn.execute(self._q.claim, params, prepare=True)
             rows = cur.fetchall()
         self._spread.observe(runner, (row[1] for row in rows))
-        rows.sort(key=_run_order)
         with self._held_lock:
             self._held.setdefault(runner, set()).update(row[0] for row in rows)
-        return [Claimed(*row) for row in rows]
+        return sorted((Claimed(*row) for row in rows), key=claim_order)
 
     def settle(self, runner: str, batch: Settlement) -> None:
         if not batch:
@@ -453,6 +463,7 @@ def _enqueue_params(m: NewMessage) -> list[bytes | None]:
         None if m.root_id is None else str(m.root_id).encode(),
         None if m.chain is None else m.chain.encode(),
         b"t" if m.looped else b"f",
+        str(m.priority).encode(),
     ]
 
 
@@ -478,7 +489,3 @@ def _one(cursor: psycopg.Cursor[Any]) -> int:
     row = cursor.fetchone()
     assert row is not None
     return int(row[0])
-
-
-def _run_order(row: tuple[Any, ...]) -> tuple[float, int]:
-    return (row[4], row[0])

@@ -29,8 +29,9 @@ def messages(rows: Iterable[Sequence[Any]], now: float | None = None) -> list[Me
             key=key,
             last_error=error,
             snoozes=snoozes,
+            priority=priority,
         )
-        for i, w, event, state, enq, run_at, attempt, parent, root, key, error, snoozes in rows
+        for i, w, event, state, enq, run_at, attempt, parent, root, key, error, snoozes, priority in rows
     ]
 
 

@@ -17,7 +17,7 @@ import orjson
 
 from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
-from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups
+from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups, claim_order
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite_gate import WriterGate
@@ -168,7 +168,17 @@ class SQLiteStore(SQLiteSchedules):
             with self._lock, self._gate:
                 cursor = self._db.execute(
                     self._q.enqueue,
-                    (m.worker, m.event, now, now + m.delay, m.parent_id, m.root_id, m.chain, m.looped),
+                    (
+                        m.worker,
+                        m.event,
+                        now,
+                        now + m.delay,
+                        m.parent_id,
+                        m.root_id,
+                        m.chain,
+                        m.looped,
+                        m.priority,
+                    ),
                 )
                 self._gate.announce()
                 return [cursor.lastrowid]  # type: ignore[list-item]
@@ -178,13 +188,34 @@ class SQLiteStore(SQLiteSchedules):
                 if m.key is None:
                     cursor = db.execute(
                         self._q.enqueue,
-                        (m.worker, m.event, now, now + m.delay, m.parent_id, m.root_id, m.chain, m.looped),
+                        (
+                            m.worker,
+                            m.event,
+                            now,
+                            now + m.delay,
+                            m.parent_id,
+                            m.root_id,
+                            m.chain,
+                            m.looped,
+                            m.priority,
+                        ),
                     )
                     ids.append(cursor.lastrowid)  # type: ignore[arg-type]
                     continue
                 row = db.execute(
                     self._q.enqueue_keyed,
-                    (m.worker, m.event, now, now + m.delay, m.parent_id, m.root_id, m.chain, m.looped, m.key),
+                    (
+                        m.worker,
+                        m.event,
+                        now,
+                        now + m.delay,
+                        m.parent_id,
+                        m.root_id,
+                        m.chain,
+                        m.looped,
+                        m.priority,
+                        m.key,
+                    ),
                 ).fetchone()
                 if row is None:
                     row = db.execute(self._q.find_key, (m.worker, m.key)).fetchone()
@@ -469,12 +500,7 @@ def _busy(error: sqlite3.OperationalError) -> bool:
 
 
 def _claimed(rows: list[Any]) -> list[Claimed]:
-    rows.sort(key=_run_order)
-    return [Claimed(*row) for row in rows]
-
-
-def _run_order(row: tuple[Any, ...]) -> tuple[float, int]:
-    return (row[4], row[0])
+    return sorted((Claimed(*row) for row in rows), key=claim_order)
 
 
 def _kept_traces(batch: Settlement) -> list[Any]:

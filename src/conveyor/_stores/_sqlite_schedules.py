@@ -83,7 +83,17 @@ class SQLiteSchedules:
                         continue
                     if db.execute(q.schedule_tick, (d.name, tick)).fetchone() is None:
                         continue
-                    params: tuple[Any, ...] = (m.worker, m.event, now, now + m.delay, None, None, None, False)
+                    params: tuple[Any, ...] = (
+                        m.worker,
+                        m.event,
+                        now,
+                        now + m.delay,
+                        None,
+                        None,
+                        None,
+                        False,
+                        m.priority,
+                    )
                     found = db.execute(q.enqueue_keyed, (*params, m.key)).fetchone()
                     if found is None:
                         found = db.execute(q.find_key, (m.worker, m.key)).fetchone()

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .._codec import parse_json
+from .._priority import check_priority
 from .._registry import check_worker_name
 
 __all__ = [
@@ -138,6 +139,16 @@ def delay_param(text: str | None) -> float | None:
     if not math.isfinite(delay) or delay < 0:
         raise ApiError(400, f"delay must be a finite number of seconds >= 0, not {text[:80]!r}")
     return delay
+
+
+def priority_param(text: str | None) -> int:
+    """``?priority=``: an int from -100 to 100 (default 0)."""
+    if not text:
+        return 0
+    try:
+        return check_priority(int(text, 10))
+    except ValueError:
+        raise ApiError(400, f"priority must be an int from -100 to 100, not {text[:80]!r}") from None
 
 
 async def read_body(request: Request, limit: int) -> bytes:

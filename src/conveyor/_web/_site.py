@@ -40,6 +40,7 @@ from ._http import (
     object_body,
     parse_int,
     path_name,
+    priority_param,
     query_worker,
     route,
 )
@@ -71,10 +72,10 @@ class Site:
         self.live = Live(self.pages, poll, max_streams, self.stopping)
         self.openapi = openapi_document()
 
-    def emit(self, event: Any, worker: str, delay: float | None, key: str | None) -> int:
+    def emit(self, event: Any, worker: str, delay: float | None, key: str | None, priority: int = 0) -> int:
         with _emit_lock, warnings.catch_warnings():
             warnings.simplefilter("ignore", UnknownWorkerWarning)
-            return self.app.emit(event, worker, delay=delay, key=key)
+            return self.app.emit(event, worker, delay=delay, key=key, priority=priority)
 
     def close(self) -> None:
         self.stopping.set()
@@ -163,9 +164,10 @@ def create_app(
         worker = path_name(request, "worker")
         delay = delay_param(request.query_params.get("delay"))
         key = request.query_params.get("key") or None
+        priority = priority_param(request.query_params.get("priority"))
         # The event's own limit applies to its encoded JSON; the raw body may carry whitespace too.
         event = await json_body(request, limit=2 * app.max_event_bytes + 65_536)
-        new_id = await run_in_threadpool(site.emit, event, worker, delay, key)
+        new_id = await run_in_threadpool(site.emit, event, worker, delay, key, priority)
         return JSONResponse({"id": new_id}, status_code=202)
 
     @api

@@ -1,12 +1,12 @@
 -- Many messages without keys in one statement; ids are drawn in input order (ORDER BY ord). Counted in
 -- the same statement, one count_deltas row per worker (as in enqueue.sql).
 WITH m AS (
-  INSERT INTO {schema}.messages (worker, event, enqueued_at, run_at, parent_id, root_id, chain, looped)
+  INSERT INTO {schema}.messages (worker, event, enqueued_at, run_at, parent_id, root_id, chain, looped, priority)
   SELECT u.worker, u.event, date_part('epoch', now()), date_part('epoch', now()) + u.delay,
-         u.parent_id, u.root_id, u.chain, u.looped
+         u.parent_id, u.root_id, u.chain, u.looped, u.priority
   FROM unnest(%(workers)s::text[], %(events)s::text[], %(delays)s::float8[], %(parents)s::bigint[],
-              %(roots)s::bigint[], %(chains)s::text[], %(looped)s::boolean[])
-       WITH ORDINALITY AS u (worker, event, delay, parent_id, root_id, chain, looped, ord)
+              %(roots)s::bigint[], %(chains)s::text[], %(looped)s::boolean[], %(priorities)s::smallint[])
+       WITH ORDINALITY AS u (worker, event, delay, parent_id, root_id, chain, looped, priority, ord)
   ORDER BY u.ord
   RETURNING id, worker, state
 ), counted AS (
