@@ -11,7 +11,7 @@ from typing import Any
 from ._codec import encode_event, storable_text
 from ._context import HandlerContext
 from ._errors import UnknownWorkerWarning
-from ._priority import check_priority, many_item
+from ._priority import MAX_PRIORITY, MIN_PRIORITY, check_priority, many_item
 from ._registry import Registry, check_worker_name
 from ._stores import NewMessage, Store
 
@@ -49,8 +49,11 @@ class Emitter:
     def emit_many(self, items: Iterable[tuple[Any, ...]], parent: HandlerContext | None = None) -> list[int]:
         messages = []
         for index, item in enumerate(items):
-            event, worker, options = many_item(index, item)
-            messages.append(self.prepare(event, worker, parent=parent, **options))
+            if item.__class__ is tuple and len(item) == 2:
+                messages.append(self.prepare(item[0], item[1], parent=parent))
+            else:
+                event, worker, options = many_item(index, item)
+                messages.append(self.prepare(event, worker, parent=parent, **options))
         if not messages:
             return []
         ids = self.store.enqueue(messages)
@@ -73,7 +76,8 @@ class Emitter:
         """Check everything about one emit before anything is written; raise on bad input."""
         check_worker_name(worker)
         seconds = _delay(delay, at)
-        priority = check_priority(priority)
+        if priority.__class__ is not int or not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+            priority = check_priority(priority)
         if key is not None and (
             not isinstance(key, str) or not 0 < len(key) <= 1000 or not storable_text(key)
         ):
