@@ -40,9 +40,11 @@ n = int(sys.argv[1])
 app.emit_many([({"i": i}, "w") for i in range(n)])
 assert app.drain() == n
 """
+RATED = DRAIN.replace('app.worker("w")', 'app.worker("w", rate="1000000/s")')  # a rate that never binds
 PATHS = {
     "one app.emit": (EMIT, 0, 3000),
     "one message through emit_many + drain()": (DRAIN, 200, 3200),
+    "the same, rate=1000000/s (never binds)": (RATED, 200, 3200),
 }
 
 
@@ -81,7 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--head", type=Path, default=SRC, help="the src folder measured (default: this tree's)"
     )
+    parser.add_argument(
+        "--paths", nargs="+", type=int, metavar="I", help="measure only these paths (1-based, in table order)"
+    )
     args = parser.parse_args(argv)
+    chosen = {i + 1 for i in range(len(PATHS))} if not args.paths else set(args.paths)
     versions = [("base", args.base)] if args.base else []
     versions.append(("head", args.head))
     print(
@@ -90,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         + (" | change |" if args.base else " |")
     )
     print("|---|" + "---:|" * (len(versions) + (1 if args.base else 0)))
-    for name, (script, small, large) in PATHS.items():
+    for index, (name, (script, small, large)) in enumerate(PATHS.items(), start=1):
+        if index not in chosen:
+            continue
         costs = [per_message(script, small, large, src) for _, src in versions]
         cells = [f"{c:,.0f}" for c in costs]
         if args.base:

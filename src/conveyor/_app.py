@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -12,11 +13,12 @@ from ._codec import storable_text
 from ._control import DEFAULT_MAX_SNOOZES
 from ._emitter import MAX_DELAY, Emitter
 from ._message import STATES, Message, State, Trace, UnknownWorker, WorkerStatus
+from ._rates import Rate, RateSpec, parse_rate
 from ._registry import Backoff, Handler, Registry, WorkerSpec, check_worker_name
 from ._runtime import DEFAULT_SLOTS, Runner, RunnerOptions
 from ._schedule_admin import schedule_statuses, set_schedule_paused
 from ._schedules import ScheduleSpec, ScheduleStatus
-from ._stores import Store, open_store, resolve_url
+from ._stores import RateState, Store, open_store, resolve_url
 
 __all__ = ["App"]
 
@@ -70,9 +72,11 @@ class App:
         traces: int = 10,
         loop_limit: int | None = 1000,
         max_snoozes: int = DEFAULT_MAX_SNOOZES,
+        rate: RateSpec | None = None,
     ) -> Callable[[H], H]:
         """Define a worker: ``@app.worker("send-email")`` over ``def handle(event)`` or ``(event, msg)``."""
         check_worker_name(name)
+        limit = None if rate is None else parse_rate(rate)
 
         def register(handler: H) -> H:
             spec = WorkerSpec.build(
@@ -85,6 +89,7 @@ class App:
                 traces=traces,
                 loop_limit=loop_limit,
                 max_snoozes=max_snoozes,
+                rate=limit,
             )
             self.registry.add(spec)
             return handler
@@ -211,7 +216,9 @@ class App:
         out: dict[str, WorkerStatus] = {
             name: WorkerStatus(name, 0, 0, 0, 0, False, None, False) for name in defined
         }
+        buckets = {b.worker: b for b in self.store.rate_states()}
         for c in self.store.counts():
+            bucket = buckets.get(c.worker)
             out[c.worker] = WorkerStatus(
                 c.worker,
                 c.queued,
@@ -221,8 +228,11 @@ class App:
                 c.paused,
                 c.blocked,
                 c.worker not in defined,
+                rate_limited=bucket is not None and c.queued > 0 and bucket.wait > 0,
             )
-        return dict(sorted(out.items()))
+        return {
+            name: _with_rate(s, self.registry.get(name), buckets.get(name)) for name, s in sorted(out.items())
+        }
 
     def unknown(self) -> list[UnknownWorker]:
         """Workers that messages were emitted to but that no running app defines ("404")."""
@@ -360,3 +370,11 @@ def _dead_target(message_id: int | None, worker: str | None) -> tuple[int | None
         None if message_id is None else _message_id(message_id),
         None if worker is None else check_worker_name(worker),
     )
+
+
+def _with_rate(status: WorkerStatus, spec: WorkerSpec | None, bucket: RateState | None) -> WorkerStatus:
+    """``status`` with its worker's rate: this app's, else the one its bucket was last moved under."""
+    rate = spec.rate if spec is not None and spec.rate is not None else None
+    if rate is None and bucket is not None:
+        rate = Rate(bucket.n, bucket.period)
+    return status if rate is None else replace(status, rate=str(rate))

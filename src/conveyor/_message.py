@@ -103,6 +103,10 @@ class WorkerStatus:
     paused: bool
     blocked: str | None
     unknown: bool
+    rate: str | None = None
+    """The worker's rate limit, as ``"100/m"`` (None: none)."""
+    rate_limited: bool = False
+    """True while its rate holds due messages back (``queued`` of them wait for their turn)."""
 
 
 @dataclass(frozen=True, slots=True)

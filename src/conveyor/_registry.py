@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._control import DEFAULT_MAX_SNOOZES, check_max_snoozes
+from ._rates import Rate, RateSpec, parse_rate
 
 if TYPE_CHECKING:
     from ._schedules import Schedules
@@ -46,6 +47,8 @@ class WorkerSpec:
     loop_limit: int | None = 1000
     max_snoozes: int = DEFAULT_MAX_SNOOZES
     """Times ``Incomplete`` may send one message back before it is a dead letter (``_control.py``)."""
+    rate: Rate | None = None
+    """At most so many starts per period across every runner (``_rates.py``; None: no limit)."""
     is_async: bool = False
     wants_message: bool = False
 
@@ -62,6 +65,7 @@ class WorkerSpec:
         traces: int,
         loop_limit: int | None,
         max_snoozes: int = DEFAULT_MAX_SNOOZES,
+        rate: RateSpec | None = None,
     ) -> WorkerSpec:
         check_worker_name(name)
         if not callable(handler):
@@ -90,6 +94,7 @@ class WorkerSpec:
             traces=traces,
             loop_limit=loop_limit,
             max_snoozes=check_max_snoozes(max_snoozes),
+            rate=None if rate is None else parse_rate(rate),
             is_async=_is_async(handler),
             wants_message=_wants_message(name, handler),
         )
@@ -167,3 +172,7 @@ class Registry:
     def limits(self) -> dict[str, int | None]:
         """Worker name -> global concurrency limit (None: no limit), as the store's claim takes it."""
         return {spec.name: spec.concurrency for spec in self._specs.values()}
+
+    def rates(self) -> dict[str, Rate]:
+        """Worker name -> rate limit, for the workers that have one."""
+        return {spec.name: spec.rate for spec in self._specs.values() if spec.rate is not None}

@@ -187,10 +187,18 @@ def _state(w: WorkerStatus) -> str:
     return "unknown" if w.unknown else "active"
 
 
+def _rate(w: WorkerStatus) -> str:
+    if w.rate is None:
+        return ""
+    return f"{w.rate}, holding back" if w.rate_limited else w.rate
+
+
 def status_table(statuses: Sequence[WorkerStatus]) -> Table:
-    out = table("worker", "state", "queued", "scheduled", "running", "dead")
+    rated = any(w.rate is not None for w in statuses)
+    out = table("worker", "state", "queued", "scheduled", "running", "dead", *(["rate"] if rated else []))
     for w in statuses:
-        out.add_row(w.name, _state(w), str(w.queued), str(w.scheduled), str(w.running), str(w.dead))
+        cells = [w.name, _state(w), str(w.queued), str(w.scheduled), str(w.running), str(w.dead)]
+        out.add_row(*cells, *([_rate(w)] if rated else []))
     return out
 
 

@@ -104,6 +104,8 @@ class Runner(Recorder):
         self.exit_reason: str | None = None
         """Why the runner retired on its own: max-tasks, max-memory or stuck (None: it was stopped)."""
         self._limits = registry.limits()
+        self._rates = registry.rates() or None
+        """Rate-limited workers' rates (None: no worker has one, and claims take the plain path)."""
         self._batch = Settlement()
         self._traces = TraceBuffer()
         self._inflight: dict[int, asyncio.Task[None] | Job] = {}
@@ -290,7 +292,10 @@ class Runner(Recorder):
                 continue  # there may be more
             if stop is None and not self._inflight:
                 if not claimed and not batch and not self._batch:
-                    return  # drained: nothing settled, claimed, running or waiting to be settled
+                    paced = await self._io(self.store.rate_wait, self._workers) if self._rates else None
+                    if paced is None:
+                        return  # drained: nothing settled, claimed, running or waiting to be settled
+                    await asyncio.sleep(max(paced, DUE_RETRY))  # due messages a rate holds back
                 continue  # what was just settled may be due again (a retry without backoff)
             await self._wait(stop, self._sleep_for() if stop is not None else None, due=True)
 
@@ -360,13 +365,23 @@ class Runner(Recorder):
         something may have changed) and nothing claimed: also ask when the next message falls due."""
         both = getattr(self.store, "settle_and_claim", None)
         if both is not None:  # one transaction (SQLite)
-            claimed: list[Claimed] = both(self.id, batch, self._limits, max(0, want), self.options.lease)
+            claimed: list[Claimed] = both(
+                self.id, batch, self._limits, max(0, want), self.options.lease, rates=self._rates
+            )
         else:
             if batch:
                 self.store.settle(self.id, batch)
-            claimed = [] if want <= 0 else self.store.claim(self.id, self._limits, want, self.options.lease)
+            claimed = (
+                []
+                if want <= 0
+                else self.store.claim(self.id, self._limits, want, self.options.lease, rates=self._rates)
+            )
         if ask and not claimed:
             due_in = self.store.next_due(self._workers, DUE_MARGIN)
+            if self._rates is not None:  # due messages a rate holds back: wake for the next start
+                paced = self.store.rate_wait(self._workers)
+                if paced is not None and paced > 0:
+                    due_in = paced if due_in is None else min(due_in, paced)
             self._due_at = None if due_in is None else time.monotonic() + due_in
         return claimed
 

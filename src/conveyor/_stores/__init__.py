@@ -6,12 +6,13 @@ import os
 from urllib.parse import unquote, urlsplit
 
 from .._errors import StoreNotFound
-from ._base import Claimed, NewMessage, Settlement, Store, StoreCounts, TraceRecord
+from ._base import Claimed, NewMessage, RateState, Settlement, Store, StoreCounts, TraceRecord
 
 __all__ = [
     "DEFAULT_STORE",
     "Claimed",
     "NewMessage",
+    "RateState",
     "Settlement",
     "Store",
     "StoreCounts",

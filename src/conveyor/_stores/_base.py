@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .._message import Message, State, Trace, UnknownWorker
+from .._rates import Rate
 
 __all__ = [
     "Claimed",
     "DueTicks",
     "NewMessage",
+    "RateState",
     "ScheduleDef",
     "ScheduleState",
     "Settlement",
@@ -71,6 +73,18 @@ class Claimed:
 def claim_order(claimed: Claimed) -> tuple[int, float, int]:
     """The order a runner starts what one claim returned: priority (highest first), run_at, id."""
     return (-claimed.priority, claimed.run_at, claimed.id)
+
+
+@dataclass(frozen=True, slots=True)
+class RateState:
+    """A rate-limited worker's bucket as the store keeps it (``_rates.py``)."""
+
+    worker: str
+    n: int
+    period: float
+    """The rate the last claim that started its messages ran under: ``n`` starts per ``period``."""
+    wait: float
+    """Seconds until the bucket allows a start (zero or less: it does now)."""
 
 
 @dataclass(slots=True)
@@ -189,11 +203,21 @@ class Store(Protocol):
         """
         ...
 
-    def claim(self, runner: str, limits: Mapping[str, int | None], limit: int, lease: float) -> list[Claimed]:
+    def claim(
+        self,
+        runner: str,
+        limits: Mapping[str, int | None],
+        limit: int,
+        lease: float,
+        *,
+        rates: Mapping[str, Rate] | None = None,
+    ) -> list[Claimed]:
         """Atomically take up to ``limit`` due messages of the named workers, oldest ``run_at`` first.
 
         ``limits`` maps worker -> global concurrency cap (None: none). Paused and blocked workers are
-        skipped; a capped worker never has more than its cap running across all runners.
+        skipped; a capped worker never has more than its cap running across all runners. ``rates`` maps
+        rate-limited workers to their rate: the claim starts no more of their messages than their bucket
+        allows now, and moves the bucket on by what it started, in the same transaction.
         """
         ...
 
@@ -228,7 +252,17 @@ class Store(Protocol):
         sleep: it wakes for that message rather than at its next poll."""
         ...
 
+    def rate_wait(self, workers: Sequence[str]) -> float | None:
+        """Seconds until the first rate-limited worker of ``workers`` (not paused or blocked) that holds
+        due messages back allows its next start (None: none holds any back; zero or less: one allows a
+        start now), for an idle runner's sleep."""
+        ...
+
     # -- reading --------------------------------------------------------------------------------
+    def rate_states(self) -> list[RateState]:
+        """Every rate-limited worker's bucket, by worker name."""
+        ...
+
     def counts(self) -> list[StoreCounts]:
         """Per worker with messages or rules: counts by state, and its rules."""
         ...

@@ -31,8 +31,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .._errors import StoreNotFound
 from .._message import Message, State, Trace, UnknownWorker
+from .._rates import Rate
 from . import _rows
-from ._base import Claimed, NewMessage, Settlement, StoreCounts, claim_order
+from ._base import Claimed, NewMessage, RateState, Settlement, StoreCounts, claim_order
 from ._pg_lane import Conn, Lane, Prepared, broken
 from ._pg_schedules import PostgresSchedules
 from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
@@ -218,12 +219,23 @@ class PostgresStore(PostgresSchedules):
                 ids.append(row[0])
             return ids
 
-    def claim(self, runner: str, limits: Mapping[str, int | None], limit: int, lease: float) -> list[Claimed]:
+    def claim(
+        self,
+        runner: str,
+        limits: Mapping[str, int | None],
+        limit: int,
+        lease: float,
+        *,
+        rates: Mapping[str, Rate] | None = None,
+    ) -> list[Claimed]:
         if not limits or limit <= 0:
             return []
+        paced = [rates.get(w) for w in limits] if rates else [None] * len(limits)
         params = {
             "workers": list(limits),
             "caps": [limits[w] for w in limits],
+            "rate_ns": [None if r is None else r.n for r in paced],
+            "rate_periods": [None if r is None else r.period for r in paced],
             "limit": limit,
             "per_worker": self._spread.per_worker(runner, limit),
             "runner": runner,
@@ -386,7 +398,17 @@ class PostgresStore(PostgresSchedules):
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
+    def rate_wait(self, workers: Sequence[str]) -> float | None:
+        with self._runner_conn() as (conn, _pooled):
+            row = conn.execute(self._q.rate_wait, {"workers": list(workers)}, prepare=True).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
     # -- reading ---------------------------------------------------------------------------------
+    def rate_states(self) -> list[RateState]:
+        with self._conn() as conn:
+            rows = conn.execute(self._q.rate_states).fetchall()
+        return [RateState(w, n, period, wait) for w, n, period, wait in rows]
+
     def counts(self) -> list[StoreCounts]:
         with self._conn() as conn, conn.pipeline():
             conn.execute(self._q.fold_counts)  # a no-op while a runner's rescue() folds

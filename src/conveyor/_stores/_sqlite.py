@@ -16,11 +16,13 @@ from urllib.parse import quote
 import orjson
 
 from .._message import Message, State, Trace, UnknownWorker
+from .._rates import Rate
 from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups, claim_order
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite_gate import WriterGate
+from ._sqlite_rates import SQLiteRates, advance, rooms
 from ._sqlite_schedules import SQLiteSchedules
 
 __all__ = ["SQLiteStore", "StoreVersionError"]
@@ -35,7 +37,7 @@ class StoreVersionError(RuntimeError):
     """The database was written by a newer Conveyor than this one."""
 
 
-class SQLiteStore(SQLiteSchedules):
+class SQLiteStore(SQLiteSchedules, SQLiteRates):
     """Store on one SQLite database. ``path`` ``":memory:"`` keeps it in this process only."""
 
     runner_ttl = RUNNER_TTL
@@ -222,39 +224,70 @@ class SQLiteStore(SQLiteSchedules):
                 ids.append(row[0])
         return ids
 
-    def claim(self, runner: str, limits: Mapping[str, int | None], limit: int, lease: float) -> list[Claimed]:
+    def claim(
+        self,
+        runner: str,
+        limits: Mapping[str, int | None],
+        limit: int,
+        lease: float,
+        *,
+        rates: Mapping[str, Rate] | None = None,
+    ) -> list[Claimed]:
         if not limits or limit <= 0:
             return []
         with self._write(announce=False) as db:
-            rows = self._claim_in(db, runner, limits, limit, lease)
+            rows = self._claim_in(db, runner, limits, limit, lease, rates=rates)
         return _claimed(rows)
 
     def settle_and_claim(
-        self, runner: str, batch: Settlement, limits: Mapping[str, int | None], limit: int, lease: float
+        self,
+        runner: str,
+        batch: Settlement,
+        limits: Mapping[str, int | None],
+        limit: int,
+        lease: float,
+        *,
+        rates: Mapping[str, Rate] | None = None,
     ) -> list[Claimed]:
         """``settle`` then ``claim`` in one transaction: one commit per runner turn, and pages that both
         touch are written to the WAL once."""
         with self._write(announce=batch.due_again()) as db:
             if batch:
                 self._settle_in(db, runner, batch)
-            rows = self._claim_in(db, runner, limits, limit, lease) if limits and limit > 0 else []
+            rows = (
+                self._claim_in(db, runner, limits, limit, lease, rates=rates) if limits and limit > 0 else []
+            )
         return _claimed(rows)
 
     def _claim_in(
-        self, db: sqlite3.Connection, runner: str, limits: Mapping[str, int | None], limit: int, lease: float
+        self,
+        db: sqlite3.Connection,
+        runner: str,
+        limits: Mapping[str, int | None],
+        limit: int,
+        lease: float,
+        *,
+        rates: Mapping[str, Rate] | None,
     ) -> list[Any]:
+        now = time.time()
         params: dict[str, Any] = {
             "limit": limit,
             "per_worker": self._spread.per_worker(runner, limit),
-            "now": time.time(),
+            "now": now,
             "runner": runner,
             "lease": lease,
         }
-        if all(cap is None for cap in limits.values()):  # no cap to count against: a simpler statement
+        if rates:  # rate-limited workers: their bucket bounds their room (claim.sql), moved on below
+            params["limits"] = orjson.dumps(limits).decode()
+            params["paced"] = rooms(db, self._q, rates, now)
+            rows = db.execute(self._q.claim, params).fetchall()
+            advance(db, self._q, rates, (row[1] for row in rows), now)
+        elif all(cap is None for cap in limits.values()):  # no cap to count against: a simpler statement
             params["workers"] = orjson.dumps(list(limits)).decode()
             rows = db.execute(self._q.claim_uncapped, params).fetchall()
         else:
             params["limits"] = orjson.dumps(limits).decode()
+            params["paced"] = "{}"
             rows = db.execute(self._q.claim, params).fetchall()
         self._spread.observe(runner, (row[1] for row in rows))
         tally = _Tally()

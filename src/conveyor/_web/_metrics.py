@@ -2,6 +2,7 @@
 
 Gauges are exact and computed at scrape time from ``app.status()``:
 ``conveyor_queue_depth{worker,state}``, ``conveyor_worker_paused``, ``conveyor_worker_blocked``,
+``conveyor_rate_held_messages{worker}`` (rate-limited workers),
 ``conveyor_worker_unknown``; and per schedule, from ``app.schedules()``:
 ``conveyor_schedule_next_run_timestamp_seconds``, ``conveyor_schedule_last_run_timestamp_seconds``
 (Unix time) and ``conveyor_schedule_paused``.
@@ -54,13 +55,20 @@ class _Depth(Collector):
         unknown = GaugeMetricFamily(
             "conveyor_worker_unknown", "1 if no running app defines the worker (a 404).", labels=["worker"]
         )
+        held = GaugeMetricFamily(
+            "conveyor_rate_held_messages",
+            "Due messages the worker's rate limit holds back now (0 while it allows starts).",
+            labels=["worker"],
+        )
         for s in self.app.status().values():
             for state in ("queued", "scheduled", "running", "dead"):
                 depth.add_metric([s.name, state], getattr(s, state))
             paused.add_metric([s.name], int(s.paused))
             blocked.add_metric([s.name], int(s.blocked is not None))
             unknown.add_metric([s.name], int(s.unknown))
-        yield from (depth, paused, blocked, unknown)
+            if s.rate is not None:
+                held.add_metric([s.name], s.queued if s.rate_limited else 0)
+        yield from (depth, paused, blocked, unknown, held)
 
 
 class _Schedules(Collector):

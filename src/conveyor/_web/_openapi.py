@@ -127,6 +127,14 @@ def openapi_document() -> dict[str, Any]:
                         "paused": {"type": "boolean"},
                         "blocked": {"type": ["string", "null"]},
                         "unknown": {"type": "boolean"},
+                        "rate": {
+                            "type": ["string", "null"],
+                            "description": 'The rate limit, as "100/m" (null: none).',
+                        },
+                        "rate_limited": {
+                            "type": "boolean",
+                            "description": "True while the rate holds due messages back.",
+                        },
                     },
                     "required": [
                         "name",
@@ -137,6 +145,8 @@ def openapi_document() -> dict[str, Any]:
                         "paused",
                         "blocked",
                         "unknown",
+                        "rate",
+                        "rate_limited",
                     ],
                 },
                 "Message": {

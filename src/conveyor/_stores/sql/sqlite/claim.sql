@@ -1,13 +1,16 @@
--- One statement: for each claimable worker, its room (cap minus running, or :limit), its first due
+-- One statement: for each claimable worker, its room (cap minus running, or :limit; at most what its
+-- rate allows now, :paced, a JSON object worker -> starts: see _sqlite_rates.py), its first due
 -- messages up to that room (and :per_worker) in claim order (priority, highest first; run_at; id: see
 -- claim_uncapped.sql for the two indexes); then the first of all of those, up to :limit.
 WITH workers (worker, room) AS (
   SELECT j.key,
-         CASE WHEN j.value IS NULL THEN :limit
-              ELSE j.value - (SELECT count(*) FROM messages r WHERE r.worker = j.key AND r.state = 'running')
-         END
+         min(CASE WHEN j.value IS NULL THEN :limit
+                  ELSE j.value - (SELECT count(*) FROM messages r WHERE r.worker = j.key AND r.state = 'running')
+             END,
+             coalesce(p.value, :limit))
   FROM json_each(:limits) AS j
   JOIN counts AS c ON c.worker = j.key AND c.state = 'queued' AND c.n > 0  -- one row: skip idle workers
+  LEFT JOIN json_each(:paced) AS p ON p.key = j.key  -- a rate-limited worker's starts allowed now
   WHERE NOT EXISTS (
     SELECT 1 FROM rules WHERE rules.worker = j.key AND (rules.paused OR rules.blocked IS NOT NULL))
 ),
