@@ -106,6 +106,8 @@ class Runner(Recorder):
         self._limits = registry.limits()
         self._rates = registry.rates() or None
         """Rate-limited workers' rates (None: no worker has one, and claims take the plain path)."""
+        self._paced: dict[str, Any] = {} if self._rates is None else {"rates": self._rates}
+        """What claims add for rates: nothing at all while no worker has one."""
         self._batch = Settlement()
         self._traces = TraceBuffer()
         self._inflight: dict[int, asyncio.Task[None] | Job] = {}
@@ -366,7 +368,7 @@ class Runner(Recorder):
         both = getattr(self.store, "settle_and_claim", None)
         if both is not None:  # one transaction (SQLite)
             claimed: list[Claimed] = both(
-                self.id, batch, self._limits, max(0, want), self.options.lease, rates=self._rates
+                self.id, batch, self._limits, max(0, want), self.options.lease, **self._paced
             )
         else:
             if batch:
@@ -374,7 +376,7 @@ class Runner(Recorder):
             claimed = (
                 []
                 if want <= 0
-                else self.store.claim(self.id, self._limits, want, self.options.lease, rates=self._rates)
+                else self.store.claim(self.id, self._limits, want, self.options.lease, **self._paced)
             )
         if ask and not claimed:
             due_in = self.store.next_due(self._workers, DUE_MARGIN)

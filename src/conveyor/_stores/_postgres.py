@@ -485,7 +485,7 @@ def _enqueue_params(m: NewMessage) -> list[bytes | None]:
         None if m.root_id is None else str(m.root_id).encode(),
         None if m.chain is None else m.chain.encode(),
         b"t" if m.looped else b"f",
-        str(m.priority).encode(),
+        b"0" if m.priority == 0 else str(m.priority).encode(),
     ]
 
 
