@@ -13,6 +13,7 @@ from ._control import DEFAULT_MAX_SNOOZES
 from ._emitter import MAX_DELAY, Emitter
 from ._message import STATES, Message, State, Trace, UnknownWorker, WorkerStatus
 from ._registry import Backoff, Handler, Registry, WorkerSpec, check_worker_name
+from ._results import ResultHub, check_timeout, outcome_value, refuse_in_handler
 from ._runtime import DEFAULT_SLOTS, Runner, RunnerOptions
 from ._schedule_admin import schedule_statuses, set_schedule_paused
 from ._schedules import ScheduleSpec, ScheduleStatus
@@ -56,6 +57,7 @@ class App:
         self.registry = Registry()
         self._store: Store | None = None if isinstance(store, str) or store is None else store
         self._emitter: Emitter | None = None
+        self._hub: ResultHub | None = None
         self._lock = threading.Lock()
 
     # -- workers ---------------------------------------------------------------------------------
@@ -70,8 +72,10 @@ class App:
         traces: int = 10,
         loop_limit: int | None = 1000,
         max_snoozes: int = DEFAULT_MAX_SNOOZES,
+        results: float | None = None,
     ) -> Callable[[H], H]:
-        """Define a worker: ``@app.worker("send-email")`` over ``def handle(event)`` or ``(event, msg)``."""
+        """Define a worker: ``@app.worker("send-email")`` over ``def handle(event)`` or ``(event, msg)``.
+        ``results``: seconds to keep each message's outcome after it finished, for ``result``."""
         check_worker_name(name)
 
         def register(handler: H) -> H:
@@ -85,6 +89,7 @@ class App:
                 traces=traces,
                 loop_limit=loop_limit,
                 max_snoozes=max_snoozes,
+                results=results,
             )
             self.registry.add(spec)
             return handler
@@ -148,12 +153,24 @@ class App:
             self._emitter = Emitter(self.registry, self.store, self.max_event_bytes)
         return self._emitter
 
+    @property
+    def results_hub(self) -> ResultHub:
+        """The app's result waiters: one thread and one listener for all of them (``_results.py``)."""
+        if self._hub is None:
+            with self._lock:
+                if self._hub is None:
+                    self._hub = ResultHub(self.store)
+        return self._hub
+
     def use_store(self, url: str) -> None:
         """Point this app at another store (the CLI's ``--store``). Closes the current one."""
         self.close()
         self._url = url
 
     def close(self) -> None:
+        if self._hub is not None:
+            self._hub.close()
+            self._hub = None
         if self._store is not None:
             self._store.close()
         self._store = None
@@ -249,6 +266,28 @@ class App:
     def traces(self, name: str) -> list[Trace]:
         """The kept traces of a worker, newest first."""
         return self.store.traces(check_worker_name(name))
+
+    # -- results (docs/results.md) --------------------------------------------------------------
+    def result(self, id: int, timeout: float | None = None) -> Any:
+        """The return value of a message of a worker with ``results=``, once it finished (waiting up to
+        ``timeout`` seconds; None: as long as it takes). Raises ``conveyor.Failed`` if it ended as a
+        dead letter or was cancelled, ``TimeoutError`` past ``timeout``, ``LookupError`` for an id with
+        no live message and no kept result, ``RuntimeError`` inside a handler."""
+        refuse_in_handler()
+        message_id, seconds = _message_id(id), check_timeout(timeout)
+        finished = self.results_hub.wait(message_id, seconds)
+        if finished is None:
+            raise TimeoutError(f"message {message_id} did not finish within {seconds:g} s")
+        return outcome_value(finished)
+
+    async def aresult(self, id: int, timeout: float | None = None) -> Any:
+        """``result`` for coroutines: the event loop is never blocked while it waits."""
+        refuse_in_handler()
+        message_id, seconds = _message_id(id), check_timeout(timeout)
+        finished = await self.results_hub.await_(message_id, seconds)
+        if finished is None:
+            raise TimeoutError(f"message {message_id} did not finish within {seconds:g} s")
+        return outcome_value(finished)
 
     # -- dead letters ----------------------------------------------------------------------------
     def dead(self, worker: str | None = None) -> list[Message]:

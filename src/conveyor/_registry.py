@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._control import DEFAULT_MAX_SNOOZES, check_max_snoozes
+from ._results import check_results
 
 if TYPE_CHECKING:
     from ._schedules import Schedules
@@ -46,6 +47,8 @@ class WorkerSpec:
     loop_limit: int | None = 1000
     max_snoozes: int = DEFAULT_MAX_SNOOZES
     """Times ``Incomplete`` may send one message back before it is a dead letter (``_control.py``)."""
+    results: float | None = None
+    """Seconds each finished message's outcome is kept (``_results.py``); None: not kept."""
     is_async: bool = False
     wants_message: bool = False
 
@@ -62,6 +65,7 @@ class WorkerSpec:
         traces: int,
         loop_limit: int | None,
         max_snoozes: int = DEFAULT_MAX_SNOOZES,
+        results: float | None = None,
     ) -> WorkerSpec:
         check_worker_name(name)
         if not callable(handler):
@@ -90,6 +94,7 @@ class WorkerSpec:
             traces=traces,
             loop_limit=loop_limit,
             max_snoozes=check_max_snoozes(max_snoozes),
+            results=check_results(results),
             is_async=_is_async(handler),
             wants_message=_wants_message(name, handler),
         )

@@ -6,12 +6,14 @@ import os
 from urllib.parse import unquote, urlsplit
 
 from .._errors import StoreNotFound
-from ._base import Claimed, NewMessage, Settlement, Store, StoreCounts, TraceRecord
+from ._base import Claimed, NewMessage, ResultRecord, ResultRow, Settlement, Store, StoreCounts, TraceRecord
 
 __all__ = [
     "DEFAULT_STORE",
     "Claimed",
     "NewMessage",
+    "ResultRecord",
+    "ResultRow",
     "Settlement",
     "Store",
     "StoreCounts",

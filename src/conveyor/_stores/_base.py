@@ -18,6 +18,8 @@ __all__ = [
     "Claimed",
     "DueTicks",
     "NewMessage",
+    "ResultRecord",
+    "ResultRow",
     "ScheduleDef",
     "ScheduleState",
     "Settlement",
@@ -93,6 +95,38 @@ class TraceRecord:
 
 
 @dataclass(slots=True)
+class ResultRecord:
+    """A finished message's outcome to keep (workers with ``results=``), written with its settle."""
+
+    message_id: int
+    worker: str
+    outcome: str
+    """``"ok"``, ``"dead"`` or ``"cancelled"``."""
+    value: str | None
+    """``ok``: the return value as JSON text (its repr as a JSON string when ``is_repr``)."""
+    is_repr: bool
+    error: str | None
+    """``dead`` and ``cancelled``: the last error."""
+    keep: float
+    """Seconds to keep it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """What the store knows of one message id: its message (state and last error, None when it has no
+    row) and its kept, unexpired outcome (``outcome`` None when there is none)."""
+
+    message_id: int
+    state: str | None
+    last_error: str | None
+    outcome: str | None
+    value: str | None
+    is_repr: bool
+    error: str | None
+    finished_at: float | None
+
+
+@dataclass(slots=True)
 class Settlement:
     """What a runner learned since its last flush, applied in one transaction (group commit)."""
 
@@ -106,10 +140,18 @@ class Settlement:
     release: list[int] = field(default_factory=list)
     """Claimed but not finished (shutdown): back to the queue at once, the attempt given back."""
     traces: list[TraceRecord] = field(default_factory=list)
+    results: list[ResultRecord] = field(default_factory=list)
+    """Outcomes to keep, of messages this settle completes or buries (workers with ``results=``)."""
 
     def __bool__(self) -> bool:
         return bool(
-            self.complete or self.retry or self.incomplete or self.bury or self.release or self.traces
+            self.complete
+            or self.retry
+            or self.incomplete
+            or self.bury
+            or self.release
+            or self.traces
+            or self.results
         )
 
     def due_again(self) -> bool:
@@ -284,6 +326,19 @@ class Store(Protocol):
 
     def wakeups(self) -> Wakeups:
         """A new source of change hints for one runner's loop (closed by the runner)."""
+        ...
+
+    # -- results (docs/results.md) --------------------------------------------------------------
+    def results(self, message_ids: Sequence[int]) -> list[ResultRow]:
+        """One row per id: its message's state and its kept, unexpired outcome."""
+        ...
+
+    def prune_results(self, limit: int) -> int:
+        """Remove at most ``limit`` expired outcomes; return how many."""
+        ...
+
+    def result_wakeups(self) -> Wakeups:
+        """Hints that outcomes were kept (a settle with results committed, in any process)."""
         ...
 
     def close(self) -> None: ...

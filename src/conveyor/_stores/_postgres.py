@@ -34,6 +34,7 @@ from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts, claim_order
 from ._pg_lane import Conn, Lane, Prepared, broken
+from ._pg_results import PostgresResults
 from ._pg_schedules import PostgresSchedules
 from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
 from ._pg_wakeups import PostgresWakeups
@@ -50,7 +51,7 @@ RUNNER_LANE_SIZE = 2
 set up by runner_session.sql."""
 
 
-class PostgresStore(PostgresSchedules):
+class PostgresStore(PostgresSchedules, PostgresResults):
     """Store on one PostgreSQL database (``postgresql://user:password@host:port/db?schema=name``)."""
 
     runner_ttl = RUNNER_TTL
@@ -246,7 +247,14 @@ class PostgresStore(PostgresSchedules):
         if not batch:
             return
         with self._runner_conn() as (conn, pooled):
-            only_acks = not (batch.retry or batch.incomplete or batch.bury or batch.release or batch.traces)
+            only_acks = not (
+                batch.retry
+                or batch.incomplete
+                or batch.bury
+                or batch.release
+                or batch.traces
+                or batch.results
+            )
             if only_acks and not pooled:  # the common case: one statement, one round trip
                 conn.execute(self._q.complete, {"ids": batch.complete}, prepare=True)
             else:
@@ -317,6 +325,8 @@ class PostgresStore(PostgresSchedules):
             cur.execute(q.release, {"ids": batch.release, "runner": runner})
         if batch.due_again():
             cur.execute(q.notify, ("",))  # let idle runners on other hosts look
+        if batch.results:
+            self._keep_results(cur, batch.results)
         if batch.traces:
             kept = _kept_traces(batch)
             if kept:

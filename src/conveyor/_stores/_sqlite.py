@@ -21,6 +21,7 @@ from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups, claim_
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite_gate import WriterGate
+from ._sqlite_results import SQLiteResults
 from ._sqlite_schedules import SQLiteSchedules
 
 __all__ = ["SQLiteStore", "StoreVersionError"]
@@ -35,7 +36,7 @@ class StoreVersionError(RuntimeError):
     """The database was written by a newer Conveyor than this one."""
 
 
-class SQLiteStore(SQLiteSchedules):
+class SQLiteStore(SQLiteSchedules, SQLiteResults):
     """Store on one SQLite database. ``path`` ``":memory:"`` keeps it in this process only."""
 
     runner_ttl = RUNNER_TTL
@@ -238,6 +239,8 @@ class SQLiteStore(SQLiteSchedules):
             if batch:
                 self._settle_in(db, runner, batch)
             rows = self._claim_in(db, runner, limits, limit, lease) if limits and limit > 0 else []
+        if batch.results:
+            self._ring_results()
         return _claimed(rows)
 
     def _claim_in(
@@ -267,6 +270,8 @@ class SQLiteStore(SQLiteSchedules):
             return
         with self._write(announce=batch.due_again()) as db:
             self._settle_in(db, runner, batch)
+        if batch.results:
+            self._ring_results()
 
     def _settle_in(self, db: sqlite3.Connection, runner: str, batch: Settlement) -> None:
         now = time.time()
@@ -288,6 +293,8 @@ class SQLiteStore(SQLiteSchedules):
         for i in batch.release:
             tally.move(_first(db.execute(q.release, {"id": i, "runner": runner})), "running", "queued")
         tally.apply(db, q.count_add)
+        if batch.results:
+            self._keep_results(db, batch.results, now)
         if batch.traces:
             kept = _kept_traces(batch)
             db.executemany(
@@ -455,6 +462,7 @@ class SQLiteStore(SQLiteSchedules):
         with self._lock:
             self._db.close()
             self._gate.close()
+            self._close_results()
 
 
 def _first(rows: Iterable[Sequence[Any]]) -> Iterator[Any]:
