@@ -157,11 +157,12 @@ Deliver = Callable[[Finished], None]
 
 
 class _Sub:
-    __slots__ = ("deliver", "message_id")
+    __slots__ = ("deliver", "looked", "message_id")
 
-    def __init__(self, message_id: int, deliver: Deliver) -> None:
+    def __init__(self, message_id: int, deliver: Deliver, looked: Callable[[], None] | None) -> None:
         self.message_id = message_id
         self.deliver = deliver
+        self.looked = looked
 
 
 class ResultHub:
@@ -180,7 +181,12 @@ class ResultHub:
 
     # -- waiting ---------------------------------------------------------------------------------
     def wait(self, message_id: int, timeout: float | None) -> Finished | None:
-        """Block until the message is no longer alive (None: ``timeout`` passed first)."""
+        """Block until the message is no longer alive (None: ``timeout`` passed first). It is looked up
+        at least once, however short ``timeout``."""
+        (row,) = self._store.results([message_id])  # the caller's thread may block: look at once
+        found = settled(row)
+        if found is not None or timeout == 0:
+            return found
         done = threading.Event()
         box: list[Finished] = []
 
@@ -199,22 +205,32 @@ class ResultHub:
         """``wait`` for a coroutine: the event loop never blocks (the hub's thread does the lookups)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Finished] = loop.create_future()
+        looked: asyncio.Future[Finished | None] = loop.create_future()
 
         def deliver(f: Finished) -> None:
             with contextlib.suppress(RuntimeError):  # the caller's loop is gone
                 loop.call_soon_threadsafe(_resolve, future, f)
 
-        leave = self.subscribe(message_id, deliver)
+        def first_look() -> None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_resolve, looked, None)
+
+        leave = self.subscribe(message_id, deliver, first_look)
         try:
             await asyncio.wait({future}, timeout=timeout)
+            if not future.done() and not looked.done():  # looked up at least once, however short timeout
+                either: set[asyncio.Future[Any]] = {future, looked}
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         finally:
             leave()
         return future.result() if future.done() and not future.cancelled() else None
 
-    def subscribe(self, message_id: int, deliver: Deliver) -> Callable[[], None]:
-        """Call ``deliver`` (once, on the hub's thread) when the message is no longer alive; returns the
-        function that stops waiting."""
-        sub = _Sub(message_id, deliver)
+    def subscribe(
+        self, message_id: int, deliver: Deliver, looked: Callable[[], None] | None = None
+    ) -> Callable[[], None]:
+        """Call ``deliver`` (once, on the hub's thread) when the message is no longer alive, and
+        ``looked`` after the first lookup that included it; returns the function that stops waiting."""
+        sub = _Sub(message_id, deliver, looked)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the app was closed")
@@ -271,9 +287,11 @@ class ResultHub:
                     if self._closed:
                         return
                     ids = list(self._subs)
+                    fresh = [sub for subs in self._subs.values() for sub in subs if sub.looked is not None]
                 if ids:
                     idle_since = None
                     self._look(ids)
+                    _first_looks(fresh)
                 else:
                     idle_since = loop.time() if idle_since is None else idle_since
                     if loop.time() - idle_since >= LINGER:
@@ -332,6 +350,13 @@ class ResultHub:
                     log.exception("results: a waiter's callback failed")
 
 
-def _resolve(future: asyncio.Future[Finished], f: Finished) -> None:
+def _first_looks(subs: Sequence[_Sub]) -> None:
+    for sub in subs:
+        looked, sub.looked = sub.looked, None
+        if looked is not None:
+            looked()
+
+
+def _resolve(future: asyncio.Future[Any], f: Finished | None) -> None:
     if not future.done():
         future.set_result(f)
