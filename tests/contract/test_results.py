@@ -13,7 +13,7 @@ import pytest
 
 import conveyor
 from conveyor._runtime._results import PRUNE_BATCH, ResultPruner
-from conveyor._stores import Store
+from conveyor._stores import NewMessage, ResultRecord, Settlement, Store
 
 AppFactory = Callable[..., conveyor.App]
 
@@ -324,3 +324,31 @@ def test_bad_arguments_to_result(app: conveyor.App) -> None:
         app.result(1, timeout=-1)
     with pytest.raises(ValueError, match="timeout must be seconds >= 0"):
         app.result(1, timeout="soon")  # type: ignore[arg-type]
+
+
+def test_a_message_whose_runs_all_lost_their_lease_fails_its_waiters(make_app: AppFactory) -> None:
+    app = make_app(lease=0.05)
+
+    @app.worker("w", results=60, max_attempts=1)
+    def w(event: Any) -> str:
+        return "never run"
+
+    mid = app.emit(None, "w")
+    app.store.claim("gone", {"w": None}, 10, 0.05)  # a runner that claims and dies
+    time.sleep(0.2)
+    app.drain()  # rescues it, and buries it without running it again
+    with pytest.raises(conveyor.Failed) as caught:
+        app.result(mid, timeout=5)
+    assert caught.value.error is not None and "gone" in caught.value.error
+
+
+def test_the_result_is_written_in_the_settle_that_finishes_the_message(store: Store) -> None:
+    (mid,) = store.enqueue([NewMessage("w", b"1")])
+    (claimed,) = store.claim("r", {"w": None}, 10, 30.0)
+    kept = ResultRecord(mid, "w", "ok", '{"a": 1}', False, None, 60.0)
+    (before,) = store.results([mid])
+    assert (before.state, before.outcome) == ("running", None)
+    store.settle("r", Settlement(complete=[claimed.id], results=[kept]))
+    (after,) = store.results([mid])
+    assert (after.state, after.outcome, after.value, after.is_repr) == (None, "ok", '{"a": 1}', False)
+    assert after.finished_at is not None and abs(after.finished_at - time.time()) < 60
