@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from ._codec import storable_text
 from ._control import DEFAULT_MAX_SNOOZES
 from ._emitter import MAX_DELAY, Emitter
+from ._groups import emit_group
 from ._message import STATES, Message, State, Trace, UnknownWorker, WorkerStatus
 from ._registry import Backoff, Handler, Registry, WorkerSpec, check_worker_name
 from ._results import ResultHub, check_timeout, outcome_value, refuse_in_handler
@@ -192,10 +193,14 @@ class App:
         ``priority``: -100 to 100, higher claimed first within the worker."""
         return self.emitter.emit(event, worker, delay=delay, at=at, key=key, conn=conn, priority=priority)
 
-    def emit_many(self, items: Iterable[tuple[Any, ...]]) -> list[int]:
+    def emit_many(self, items: Iterable[tuple[Any, ...]], then: tuple[Any, ...] | None = None) -> list[int]:
         """Enqueue many ``(event, worker)`` or ``(event, worker, {"delay":…, "key":…, "priority":…})``
-        items in one transaction; all or none."""
-        return self.emitter.emit_many(items)
+        items in one transaction; all or none. ``then=(event, worker)`` (or with ``{"delay":…,
+        "priority":…}``): once every item's message finished (done, dead or cancelled), emit that message,
+        exactly once; its ``Message.group`` lists the items' ids (docs/results.md)."""
+        if then is None:
+            return self.emitter.emit_many(items)
+        return emit_group(self.emitter, items, then)
 
     # -- rules -----------------------------------------------------------------------------------
     def pause(self, name: str) -> None:
@@ -272,9 +277,10 @@ class App:
         """The return value of a message of a worker with ``results=``, once it finished (waiting up to
         ``timeout`` seconds; None: as long as it takes). Raises ``conveyor.Failed`` if it ended as a
         dead letter or was cancelled, ``TimeoutError`` past ``timeout``, ``LookupError`` for an id with
-        no live message and no kept result, ``RuntimeError`` inside a handler."""
-        refuse_in_handler()
+        no live message and no kept result, ``RuntimeError`` inside a handler (unless ``timeout=0``: a
+        look without waiting)."""
         message_id, seconds = _message_id(id), check_timeout(timeout)
+        refuse_in_handler(seconds)
         finished = self.results_hub.wait(message_id, seconds)
         if finished is None:
             raise TimeoutError(f"message {message_id} did not finish within {seconds:g} s")
@@ -282,8 +288,8 @@ class App:
 
     async def aresult(self, id: int, timeout: float | None = None) -> Any:
         """``result`` for coroutines: the event loop is never blocked while it waits."""
-        refuse_in_handler()
         message_id, seconds = _message_id(id), check_timeout(timeout)
+        refuse_in_handler(seconds)
         finished = await self.results_hub.await_(message_id, seconds)
         if finished is None:
             raise TimeoutError(f"message {message_id} did not finish within {seconds:g} s")

@@ -102,11 +102,12 @@ def check_timeout(timeout: object) -> float | None:
     return None if math.isinf(timeout) else float(timeout)
 
 
-def refuse_in_handler() -> None:
-    if current.get() is not None:
+def refuse_in_handler(timeout: float | None) -> None:
+    """Waiting inside a handler can hold every slot of a runner: only a look (``timeout=0``) is allowed."""
+    if timeout != 0 and current.get() is not None:
         raise RuntimeError(
-            "app.result() cannot be called inside a handler: waiting there can hold every slot of a "
-            "runner; emit the next step instead (or use emit_many(..., then=...))"
+            "app.result() cannot wait inside a handler (that can hold every slot of a runner): emit the "
+            "next step instead, or use emit_many(..., then=...); timeout=0 only looks, and is allowed"
         )
 
 

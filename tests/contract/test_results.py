@@ -245,7 +245,7 @@ def test_inside_a_handler_result_is_a_runtime_error(app: conveyor.App) -> None:
     for name in ("sync", "async"):
         (trace,) = app.traces(name)
         assert trace.error is not None
-        assert trace.error.startswith("RuntimeError: app.result() cannot be called inside a handler")
+        assert trace.error.startswith("RuntimeError: app.result() cannot wait inside a handler")
 
 
 def test_results_expire_and_runners_prune_them_in_bounded_batches(app: conveyor.App, store: Store) -> None:
@@ -352,3 +352,24 @@ def test_the_result_is_written_in_the_settle_that_finishes_the_message(store: St
     (after,) = store.results([mid])
     assert (after.state, after.outcome, after.value, after.is_repr) == (None, "ok", '{"a": 1}', False)
     assert after.finished_at is not None and abs(after.finished_at - time.time()) < 60
+
+
+def test_inside_a_handler_a_look_without_waiting_is_allowed(app: conveyor.App) -> None:
+    @app.worker("first", results=60)
+    def first(event: Any) -> int:
+        return 41
+
+    looked: list[Any] = []
+
+    @app.worker("second")
+    def second(event: Any) -> None:
+        looked.append(app.result(event, timeout=0))
+        with pytest.raises(TimeoutError):
+            app.result(alive, timeout=0)
+
+    mid = app.emit(None, "first")
+    alive = app.emit(None, "first", delay=3600)
+    app.drain()
+    app.emit(mid, "second")
+    app.drain()
+    assert looked == [41]

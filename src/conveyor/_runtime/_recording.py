@@ -49,7 +49,11 @@ class Recorder:
         if kind == "ok" and outcome.result is not None and spec.traces > 0:
             outcome = encoded(outcome)  # a result that cannot be shown fails its message
             kind = outcome.kind
-        marks = (len(batch.complete), len(batch.bury)) if spec.results is not None else None
+        marks = (
+            (len(batch.complete), len(batch.bury))
+            if spec.results is not None or c.group_id is not None
+            else None
+        )
         if kind == "ok":
             batch.complete.append(c.id)
         elif kind in CONTROL:
@@ -70,10 +74,11 @@ class Recorder:
             if log.isEnabledFor(logging.WARNING):
                 log_failure(self.id, c, spec, error, delay)
         self.processed += 1
-        if marks is not None:
-            kept = kept_result(batch, spec, c, outcome, marks)
-            if kept is not None:
-                batch.results.append(kept)
+        if marks is not None and (len(batch.complete) > marks[0] or len(batch.bury) > marks[1]):
+            if spec.results is not None:
+                batch.results.append(kept_result(batch, spec, c, outcome, marks))
+            if c.group_id is not None:
+                batch.grouped.append(c.id)
         if spec.traces > 0:
             self._traces.add(spec.traces, c, ctx, outcome)
 
@@ -83,6 +88,8 @@ class Recorder:
         self._batch.bury.append((c.id, c.attempt - 1, error))
         if spec.results is not None:
             self._batch.results.append(ResultRecord(c.id, c.worker, "dead", None, False, error, spec.results))
+        if c.group_id is not None:
+            self._batch.grouped.append(c.id)
         log_failure(self.id, c, spec, error, None, attempt=c.attempt - 1)
         if spec.traces > 0:
             now = c.started_at  # claimed and buried at once, on the store's clock like every started_at
@@ -126,5 +133,5 @@ class Recorder:
 
     def _restore(self, batch: Settlement) -> None:
         """A settle that failed: keep its contents for the next turn."""
-        for name in ("complete", "retry", "incomplete", "bury", "release", "traces", "results"):
+        for name in ("complete", "retry", "incomplete", "bury", "release", "traces", "results", "grouped"):
             getattr(self._batch, name)[:0] = getattr(batch, name)

@@ -31,18 +31,16 @@ _STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | o
 
 def kept_result(
     batch: Settlement, spec: WorkerSpec, c: Claimed, outcome: Outcome, marks: tuple[int, int]
-) -> ResultRecord | None:
-    """The outcome to keep for ``c`` if recording it just finished it: ``marks`` are the lengths of
-    ``batch.complete`` and ``batch.bury`` before. A retry or an ``Incomplete`` keeps nothing yet."""
+) -> ResultRecord:
+    """The outcome to keep for ``c``, which recording it just finished: ``marks`` are the lengths of
+    ``batch.complete`` and ``batch.bury`` before (a retry or an ``Incomplete`` finishes nothing)."""
     assert spec.results is not None
     if len(batch.complete) > marks[0]:
         value, is_repr = encode_value(outcome.result)
         return ResultRecord(c.id, c.worker, "ok", value, is_repr, None, spec.results)
-    if len(batch.bury) > marks[1]:
-        error = batch.bury[-1][2]
-        kind = "cancelled" if outcome.kind == "cancelled" else "dead"
-        return ResultRecord(c.id, c.worker, kind, None, False, error, spec.results)
-    return None
+    error = batch.bury[-1][2]
+    kind = "cancelled" if outcome.kind == "cancelled" else "dead"
+    return ResultRecord(c.id, c.worker, kind, None, False, error, spec.results)
 
 
 def encode_value(value: object) -> tuple[str, bool]:

@@ -68,6 +68,10 @@ class Claimed:
     snoozes: int
     """Times ``Incomplete`` sent the message back so far (before this run)."""
     priority: int
+    group_id: int | None = None
+    """The group (fan-in) this message is a member of: its finish counts down the group."""
+    group_ids: str | None = None
+    """A group's ``then`` message: the members' ids as a JSON array."""
 
 
 def claim_order(claimed: Claimed) -> tuple[int, float, int]:
@@ -142,6 +146,9 @@ class Settlement:
     traces: list[TraceRecord] = field(default_factory=list)
     results: list[ResultRecord] = field(default_factory=list)
     """Outcomes to keep, of messages this settle completes or buries (workers with ``results=``)."""
+    grouped: list[int] = field(default_factory=list)
+    """Members of groups that this settle completes or buries: each leaves its group, and the last one
+    of a group emits the group's ``then`` message, in the same transaction."""
 
     def __bool__(self) -> bool:
         return bool(
@@ -152,12 +159,17 @@ class Settlement:
             or self.release
             or self.traces
             or self.results
+            or self.grouped
         )
 
     def due_again(self) -> bool:
-        """Whether it puts messages back that are due at once: idle runners elsewhere should look."""
+        """Whether it puts messages back that are due at once (or may emit a group's ``then`` message):
+        idle runners elsewhere should look."""
         return bool(
-            self.release or any(d <= 0 for _, d, _ in self.retry) or any(d <= 0 for _, d in self.incomplete)
+            self.release
+            or self.grouped
+            or any(d <= 0 for _, d, _ in self.retry)
+            or any(d <= 0 for _, d in self.incomplete)
         )
 
 
@@ -229,6 +241,11 @@ class Store(Protocol):
 
         ``conn``: a caller's open connection to enqueue inside its transaction (PostgreSQL only).
         """
+        ...
+
+    def enqueue_group(self, members: Sequence[NewMessage], then: NewMessage) -> list[int]:
+        """Insert a group's members (none with a key) and record its ``then`` message, in one
+        transaction; the settle of the last member to finish emits ``then``. Returns the members' ids."""
         ...
 
     def claim(self, runner: str, limits: Mapping[str, int | None], limit: int, lease: float) -> list[Claimed]:

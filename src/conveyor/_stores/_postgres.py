@@ -33,6 +33,7 @@ from .._errors import StoreNotFound
 from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
 from ._base import Claimed, NewMessage, Settlement, StoreCounts, claim_order
+from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
 from ._pg_results import PostgresResults
 from ._pg_schedules import PostgresSchedules
@@ -51,7 +52,7 @@ RUNNER_LANE_SIZE = 2
 set up by runner_session.sql."""
 
 
-class PostgresStore(PostgresSchedules, PostgresResults):
+class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
     """Store on one PostgreSQL database (``postgresql://user:password@host:port/db?schema=name``)."""
 
     runner_ttl = RUNNER_TTL
@@ -254,6 +255,7 @@ class PostgresStore(PostgresSchedules, PostgresResults):
                 or batch.release
                 or batch.traces
                 or batch.results
+                or batch.grouped
             )
             if only_acks and not pooled:  # the common case: one statement, one round trip
                 conn.execute(self._q.complete, {"ids": batch.complete}, prepare=True)
@@ -327,6 +329,8 @@ class PostgresStore(PostgresSchedules, PostgresResults):
             cur.execute(q.notify, ("",))  # let idle runners on other hosts look
         if batch.results:
             self._keep_results(cur, batch.results)
+        if batch.grouped:
+            self._leave_groups(cur, batch.grouped)
         if batch.traces:
             kept = _kept_traces(batch)
             if kept:
@@ -438,8 +442,11 @@ class PostgresStore(PostgresSchedules, PostgresResults):
 
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:
-        with self._conn() as conn:
-            return _one(conn.execute(self._q.cancel, (message_id,))) > 0
+        with self._conn() as conn, conn.transaction():
+            cancelled = _one(conn.execute(self._q.cancel, (message_id,))) > 0
+            if cancelled:  # a member of a group leaves it; the last one emits the group's then message
+                self._leave_groups(conn.cursor(), [message_id])
+            return cancelled
 
     def purge(self, worker: str) -> int:
         with self._conn() as conn:

@@ -21,6 +21,7 @@ from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups, claim_
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite_gate import WriterGate
+from ._sqlite_groups import SQLiteGroups
 from ._sqlite_results import SQLiteResults
 from ._sqlite_schedules import SQLiteSchedules
 
@@ -36,7 +37,7 @@ class StoreVersionError(RuntimeError):
     """The database was written by a newer Conveyor than this one."""
 
 
-class SQLiteStore(SQLiteSchedules, SQLiteResults):
+class SQLiteStore(SQLiteSchedules, SQLiteResults, SQLiteGroups):
     """Store on one SQLite database. ``path`` ``":memory:"`` keeps it in this process only."""
 
     runner_ttl = RUNNER_TTL
@@ -295,6 +296,8 @@ class SQLiteStore(SQLiteSchedules, SQLiteResults):
         tally.apply(db, q.count_add)
         if batch.results:
             self._keep_results(db, batch.results, now)
+        if batch.grouped:
+            self._leave_groups(db, batch.grouped, now)
         if batch.traces:
             kept = _kept_traces(batch)
             db.executemany(
@@ -404,9 +407,15 @@ class SQLiteStore(SQLiteSchedules, SQLiteResults):
 
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:
+        fired: list[int] = []
         with self._write(announce=False) as db:
             db.execute(self._q.raise_id_floor)
-            return self._moved(db, db.execute(self._q.cancel, (message_id,)), "queued", None) > 0
+            cancelled = self._moved(db, db.execute(self._q.cancel, (message_id,)), "queued", None) > 0
+            if cancelled:  # a member of a group leaves it; the last one emits the group's then message
+                fired = self._leave_groups(db, [message_id], time.time())
+        if fired:
+            self._gate.announce()
+        return cancelled
 
     def purge(self, worker: str) -> int:
         with self._write(announce=False) as db:

@@ -163,6 +163,11 @@ def openapi_document() -> dict[str, Any]:
                             "maximum": 100,
                             "description": "Higher is claimed first in its worker (then run_at, then id).",
                         },
+                        "group": {
+                            "type": ["array", "null"],
+                            "items": {"type": "integer"},
+                            "description": "A group's then message (emit_many with then=): the group's ids.",
+                        },
                     },
                     "required": ["id", "worker", "event", "state", "enqueued_at", "run_at", "attempt"],
                 },
