@@ -163,3 +163,16 @@ def test_cli_result_waits_for_the_message(app: conveyor.App, finished: dict[str,
     finally:
         thread.join()
     assert (shown.exit_code, orjson.loads(shown.stdout)) == (0, {"echo": "soon"})
+
+
+def test_a_then_message_shows_its_group(app: conveyor.App, client: TestClient) -> None:
+    ids = app.emit_many([("a", "w"), ("b", "w")], then=(None, "w", {"delay": 3600}))
+    app.drain()
+    (then,) = [m for m in app.messages(worker="w") if m.group is not None]
+    assert client.get(f"/api/messages/{then.id}").json()["group"] == ids
+    page = client.get(f"/messages/{then.id}").text
+    assert f'<a href="/messages/{ids[0]}">{ids[0]}</a>' in page
+    shown = CliRunner().invoke(
+        main, ["message", str(then.id)], env={"CONVEYOR_STORE": app.url, "COLUMNS": "200"}
+    )
+    assert f"{ids[0]} {ids[1]}" in shown.stdout
