@@ -1,9 +1,9 @@
 """Groups (fan-in, docs/results.md): ``app.emit_many(items, then=(event, worker))``.
 
 The items are emitted as one group in one transaction; once every one of them has finished (done, a
-dead letter, or cancelled: by ``Cancel`` in its handler or by ``app.cancel`` while queued), the ``then``
-message is emitted exactly once, in the transaction that finished the last one, and its
-``Message.group`` is the list of the group's ids. The stores keep the count (``_sqlite_groups.py``,
+dead letter, or cancelled: by ``Cancel`` in its handler, by ``app.cancel`` or ``app.purge`` while
+queued), the ``then`` message is emitted exactly once, in the transaction that finished the last one,
+and its ``Message.group`` is the list of the group's ids. The stores keep the count (``_sqlite_groups.py``,
 ``_pg_groups.py``); runners, and their crashes, cannot lose or double it.
 """
 

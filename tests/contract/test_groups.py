@@ -150,3 +150,14 @@ def test_then_options_delay_and_priority(app: conveyor.App, seen: Seen) -> None:
     app.drain()
     (then,) = app.messages(worker="done")
     assert (then.state, then.priority, then.group) == ("scheduled", 5, ids)
+
+
+def test_members_purged_while_queued_count_as_finished(app: conveyor.App, seen: Seen) -> None:
+    ids = app.emit_many([(i, "part", {"delay": 3600}) for i in range(3)], then=(None, "done"))
+    app.emit(9, "part", delay=3600)  # not in the group: purged too, counts for nothing
+    assert app.purge("part") == 4
+    (then,) = app.messages(worker="done")
+    assert then.group == ids
+    app.drain()
+    assert [m.group for m in seen] == [ids]
+    assert app.status()["part"].queued == 0

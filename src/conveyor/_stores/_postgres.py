@@ -449,8 +449,13 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
             return cancelled
 
     def purge(self, worker: str) -> int:
-        with self._conn() as conn:
-            return _one(conn.execute(self._q.purge, (worker,)))
+        with self._conn() as conn, conn.transaction():
+            row = conn.execute(self._q.purge, (worker,)).fetchone()
+            assert row is not None
+            purged, members = row
+            if members:  # they leave their groups; the last one of a group emits its then message
+                self._leave_groups(conn.cursor(), members)
+            return int(purged)
 
     def retry_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._conn() as conn:

@@ -418,13 +418,19 @@ class SQLiteStore(SQLiteSchedules, SQLiteResults, SQLiteGroups):
         return cancelled
 
     def purge(self, worker: str) -> int:
+        fired: list[int] = []
         with self._write(announce=False) as db:
             db.execute(self._q.raise_id_floor)
+            members = [i for (i,) in db.execute(self._q.group_queued, (worker,))]
             purged: int = db.execute(self._q.purge, (worker,)).rowcount
             tally = _Tally()
             tally.add(worker, "queued", -purged)
             tally.apply(db, self._q.count_add)
-            return purged
+            if members:  # they leave their groups; the last one of a group emits its then message
+                fired = self._leave_groups(db, members, time.time())
+        if fired:
+            self._gate.announce()
+        return purged
 
     def retry_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._write() as db:
