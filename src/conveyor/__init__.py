@@ -12,12 +12,14 @@ from ._context import emit
 from ._control import Cancel, Incomplete, Retry
 from ._errors import UnknownWorkerWarning
 from ._message import Message, Trace, UnknownWorker, WorkerStatus
+from ._results import Failed
 from ._schedules import ScheduleStatus
 from ._web import web
 
 __all__ = [
     "App",
     "Cancel",
+    "Failed",
     "Incomplete",
     "Message",
     "Retry",

@@ -12,9 +12,11 @@ from typing import Any, TypeVar
 from ._codec import storable_text
 from ._control import DEFAULT_MAX_SNOOZES
 from ._emitter import MAX_DELAY, Emitter
+from ._groups import emit_group
 from ._message import STATES, Message, State, Trace, UnknownWorker, WorkerStatus
 from ._rates import Rate, RateSpec, parse_rate
 from ._registry import Backoff, Handler, Registry, WorkerSpec, check_worker_name
+from ._results import ResultHub, check_timeout, outcome_value, refuse_in_handler
 from ._runtime import DEFAULT_SLOTS, Runner, RunnerOptions
 from ._schedule_admin import schedule_statuses, set_schedule_paused
 from ._schedules import ScheduleSpec, ScheduleStatus
@@ -58,6 +60,7 @@ class App:
         self.registry = Registry()
         self._store: Store | None = None if isinstance(store, str) or store is None else store
         self._emitter: Emitter | None = None
+        self._hub: ResultHub | None = None
         self._lock = threading.Lock()
 
     # -- workers ---------------------------------------------------------------------------------
@@ -73,8 +76,10 @@ class App:
         loop_limit: int | None = 1000,
         max_snoozes: int = DEFAULT_MAX_SNOOZES,
         rate: RateSpec | None = None,
+        results: float | None = None,
     ) -> Callable[[H], H]:
-        """Define a worker: ``@app.worker("send-email")`` over ``def handle(event)`` or ``(event, msg)``."""
+        """Define a worker: ``@app.worker("send-email")`` over ``def handle(event)`` or ``(event, msg)``.
+        ``results``: seconds to keep each message's outcome after it finished, for ``result``."""
         check_worker_name(name)
         limit = None if rate is None else parse_rate(rate)
 
@@ -90,6 +95,7 @@ class App:
                 loop_limit=loop_limit,
                 max_snoozes=max_snoozes,
                 rate=limit,
+                results=results,
             )
             self.registry.add(spec)
             return handler
@@ -153,12 +159,24 @@ class App:
             self._emitter = Emitter(self.registry, self.store, self.max_event_bytes)
         return self._emitter
 
+    @property
+    def results_hub(self) -> ResultHub:
+        """The app's result waiters: one thread and one listener for all of them (``_results.py``)."""
+        if self._hub is None:
+            with self._lock:
+                if self._hub is None:
+                    self._hub = ResultHub(self.store)
+        return self._hub
+
     def use_store(self, url: str) -> None:
         """Point this app at another store (the CLI's ``--store``). Closes the current one."""
         self.close()
         self._url = url
 
     def close(self) -> None:
+        if self._hub is not None:
+            self._hub.close()
+            self._hub = None
         if self._store is not None:
             self._store.close()
         self._store = None
@@ -180,10 +198,14 @@ class App:
         ``priority``: -100 to 100, higher claimed first within the worker."""
         return self.emitter.emit(event, worker, delay=delay, at=at, key=key, conn=conn, priority=priority)
 
-    def emit_many(self, items: Iterable[tuple[Any, ...]]) -> list[int]:
+    def emit_many(self, items: Iterable[tuple[Any, ...]], then: tuple[Any, ...] | None = None) -> list[int]:
         """Enqueue many ``(event, worker)`` or ``(event, worker, {"delay":…, "key":…, "priority":…})``
-        items in one transaction; all or none."""
-        return self.emitter.emit_many(items)
+        items in one transaction; all or none. ``then=(event, worker)`` (or with ``{"delay":…,
+        "priority":…}``): once every item's message finished (done, dead or cancelled), emit that message,
+        exactly once; its ``Message.group`` lists the items' ids (docs/results.md)."""
+        if then is None:
+            return self.emitter.emit_many(items)
+        return emit_group(self.emitter, items, then)
 
     # -- rules -----------------------------------------------------------------------------------
     def pause(self, name: str) -> None:
@@ -259,6 +281,29 @@ class App:
     def traces(self, name: str) -> list[Trace]:
         """The kept traces of a worker, newest first."""
         return self.store.traces(check_worker_name(name))
+
+    # -- results (docs/results.md) --------------------------------------------------------------
+    def result(self, id: int, timeout: float | None = None) -> Any:
+        """The return value of a message of a worker with ``results=``, once it finished (waiting up to
+        ``timeout`` seconds; None: as long as it takes). Raises ``conveyor.Failed`` if it ended as a
+        dead letter or was cancelled, ``TimeoutError`` past ``timeout``, ``LookupError`` for an id with
+        no live message and no kept result, ``RuntimeError`` inside a handler (unless ``timeout=0``: a
+        look without waiting)."""
+        message_id, seconds = _message_id(id), check_timeout(timeout)
+        refuse_in_handler(seconds)
+        finished = self.results_hub.wait(message_id, seconds)
+        if finished is None:
+            raise TimeoutError(f"message {message_id} did not finish within {seconds:g} s")
+        return outcome_value(finished)
+
+    async def aresult(self, id: int, timeout: float | None = None) -> Any:
+        """``result`` for coroutines: the event loop is never blocked while it waits."""
+        message_id, seconds = _message_id(id), check_timeout(timeout)
+        refuse_in_handler(seconds)
+        finished = await self.results_hub.await_(message_id, seconds)
+        if finished is None:
+            raise TimeoutError(f"message {message_id} did not finish within {seconds:g} s")
+        return outcome_value(finished)
 
     # -- dead letters ----------------------------------------------------------------------------
     def dead(self, worker: str | None = None) -> list[Message]:

@@ -47,6 +47,16 @@ class Emitter:
         return message_id
 
     def emit_many(self, items: Iterable[tuple[Any, ...]], parent: HandlerContext | None = None) -> list[int]:
+        messages = self.prepare_many(items, parent)
+        if not messages:
+            return []
+        ids = self.store.enqueue(messages)
+        self.after_children(parent, messages, ids)
+        return ids
+
+    def prepare_many(
+        self, items: Iterable[tuple[Any, ...]], parent: HandlerContext | None
+    ) -> list[NewMessage]:
         messages = []
         for index, item in enumerate(items):
             if item.__class__ is tuple and len(item) == 2:
@@ -54,13 +64,14 @@ class Emitter:
             else:
                 event, worker, options = many_item(index, item)
                 messages.append(self.prepare(event, worker, parent=parent, **options))
-        if not messages:
-            return []
-        ids = self.store.enqueue(messages)
+        return messages
+
+    def after_children(
+        self, parent: HandlerContext | None, messages: list[NewMessage], ids: list[int]
+    ) -> None:
         if parent is not None:
             for message, message_id in zip(messages, ids, strict=True):
                 self._after_child(parent, message, message_id)
-        return ids
 
     def prepare(
         self,

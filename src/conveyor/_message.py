@@ -60,6 +60,8 @@ class Message:
     """Times ``Incomplete`` sent the message back (capped by the worker's ``max_snoozes``)."""
     priority: int
     """-100 to 100, given at emit: higher is claimed first within its worker (then run_at, then id)."""
+    group: list[int] | None = None
+    """A group's ``then`` message (``emit_many(items, then=...)``): the ids of the group's messages."""
 
 
 @dataclass(frozen=True, slots=True)

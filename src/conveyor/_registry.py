@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._control import DEFAULT_MAX_SNOOZES, check_max_snoozes
 from ._rates import Rate, RateSpec, parse_rate
+from ._results import check_results
 
 if TYPE_CHECKING:
     from ._schedules import Schedules
@@ -49,6 +50,8 @@ class WorkerSpec:
     """Times ``Incomplete`` may send one message back before it is a dead letter (``_control.py``)."""
     rate: Rate | None = None
     """At most so many starts per period across every runner (``_rates.py``; None: no limit)."""
+    results: float | None = None
+    """Seconds each finished message's outcome is kept (``_results.py``); None: not kept."""
     is_async: bool = False
     wants_message: bool = False
 
@@ -66,6 +69,7 @@ class WorkerSpec:
         loop_limit: int | None,
         max_snoozes: int = DEFAULT_MAX_SNOOZES,
         rate: RateSpec | None = None,
+        results: float | None = None,
     ) -> WorkerSpec:
         check_worker_name(name)
         if not callable(handler):
@@ -95,6 +99,7 @@ class WorkerSpec:
             loop_limit=loop_limit,
             max_snoozes=check_max_snoozes(max_snoozes),
             rate=None if rate is None else parse_rate(rate),
+            results=check_results(results),
             is_async=_is_async(handler),
             wants_message=_wants_message(name, handler),
         )

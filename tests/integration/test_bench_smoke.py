@@ -127,3 +127,38 @@ def test_the_schedules_benchmark_runs_on_both_stores(tmp_path: Path) -> None:
         assert idle["runners"] == 2 and idle["cpu_pct"] >= 0 and idle["rss_mb"] > 0, f"{store}: {report}"
     for label in ("SQLite", "PostgreSQL", "tick→emit p50 ms", "idle runner, 100 schedules"):
         assert label in proc.stdout, report
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_results_benchmark_runs_on_both_stores(tmp_path: Path) -> None:
+    """``python -m bench.results --smoke``: a few waits across processes and a small fan of waiters."""
+    why = _reachable("127.0.0.1", 5432)
+    if why:
+        message = f"the results benchmark needs PostgreSQL: {why}"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message + " (a failure in CI)")
+    out = tmp_path / "results.json"
+    env = {k: v for k, v in os.environ.items() if k != "CONVEYOR_STORE"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.results", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    report = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, report
+    results = json.loads(out.read_text())["results"]
+    assert set(results) == {"sqlite", "pg"}, report
+    for store, figures in results.items():
+        wake, many = figures["wake"], figures["fan"]
+        assert wake["waits"] == 10 and 0 <= wake["p50_ms"] <= wake["p99_ms"] <= wake["max_ms"], (
+            f"{store}: {report}"
+        )
+        assert many["waiters"] == 50 and 1 <= many["looks"] <= 50, f"{store}: {report}"
+    for label in ("SQLite", "PostgreSQL", "commit→wake p50 ms"):
+        assert label in proc.stdout, report

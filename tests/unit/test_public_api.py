@@ -25,6 +25,7 @@ def test_contract_names_are_exported() -> None:
         "Cancel",
         "emit",
         "ScheduleStatus",
+        "Failed",
     ):
         assert name in conveyor.__all__
 

@@ -15,6 +15,7 @@ import click
 from ._control import block, cancel, discard, pause, purge, resume, retry, unblock
 from ._emit import emit
 from ._reads import dead, message, messages, status, traces, unknown
+from ._results import result
 from ._run import demo, run, web
 from ._schedules import schedules
 
@@ -63,6 +64,6 @@ def main(debug: bool) -> None:
 
 for _command in (
     run, web, demo, emit, pause, resume, block, unblock, cancel, purge, retry, discard,
-    status, traces, message, messages, dead, unknown, schedules,
+    status, traces, message, messages, result, dead, unknown, schedules,
 ):  # fmt: skip
     main.add_command(_command)

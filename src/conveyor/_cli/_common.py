@@ -235,12 +235,19 @@ def message_table(m: Message) -> Table:
         ("key", m.key or ""),
         ("parent", "" if m.parent_id is None else str(m.parent_id)),
         ("root", "" if m.root_id is None else str(m.root_id)),
+        ("group", "" if m.group is None else _ids(m.group)),
         ("event", compact(m.event, width=10_000)),
         ("last error", m.last_error or ""),
     ]
     for name, value in rows:
         out.add_row(name, value)
     return out
+
+
+def _ids(ids: Sequence[int], shown: int = 20) -> str:
+    """A group's ids: the first ``shown`` of them, and how many in all."""
+    text = " ".join(map(str, ids[:shown]))
+    return f"{text} … ({len(ids)} in all)" if len(ids) > shown else text
 
 
 def traces_table(traces: Sequence[Trace]) -> Table:

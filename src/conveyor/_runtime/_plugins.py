@@ -30,12 +30,18 @@ class Plugin(Protocol):
 
 
 def plugins_for(registry: Registry, store: Store, runner_id: str, wake: Callable[[], None]) -> list[Plugin]:
-    """The plugins a runner of this registry serves with: the ticker when the app has schedules.
-    ``wake``: called on the loop when a plugin emitted messages (the runner's own writes give it no
-    store hint)."""
+    """The plugins a runner of this registry serves with: the ticker when the app has schedules, the
+    result pruner when a worker keeps results. ``wake``: called on the loop when a plugin emitted
+    messages (the runner's own writes give it no store hint)."""
+    from ._results import ResultPruner
     from ._ticker import Ticker
 
-    return [Ticker(registry.schedules, store, runner_id, on_emit=wake)] if len(registry.schedules) else []
+    plugins: list[Plugin] = []
+    if len(registry.schedules):
+        plugins.append(Ticker(registry.schedules, store, runner_id, on_emit=wake))
+    if any(spec.results is not None for spec in registry):
+        plugins.append(ResultPruner(store, runner_id))
+    return plugins
 
 
 def start_plugins(plugins: list[Plugin]) -> list[asyncio.Task[None]]:

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from .._context import HandlerContext
 from .._registry import WorkerSpec
-from .._stores import Claimed, Settlement, Store, TraceRecord
+from .._stores import Claimed, ResultRecord, Settlement, Store, TraceRecord
 from ._control import CONTROL, settle_control
 from ._executor import Outcome, encoded
 from ._logs import log_failure
 from ._policy import checked_delay
+from ._results import kept_result
 from ._settle import is_data_error, settle_apart, storable
 from ._traces import TraceBuffer
 
@@ -48,6 +49,11 @@ class Recorder:
         if kind == "ok" and outcome.result is not None and spec.traces > 0:
             outcome = encoded(outcome)  # a result that cannot be shown fails its message
             kind = outcome.kind
+        marks = (
+            (len(batch.complete), len(batch.bury))
+            if spec.results is not None or c.group_id is not None
+            else None
+        )
         if kind == "ok":
             batch.complete.append(c.id)
         elif kind in CONTROL:
@@ -68,6 +74,11 @@ class Recorder:
             if log.isEnabledFor(logging.WARNING):
                 log_failure(self.id, c, spec, error, delay)
         self.processed += 1
+        if marks is not None and (len(batch.complete) > marks[0] or len(batch.bury) > marks[1]):
+            if spec.results is not None:
+                batch.results.append(kept_result(batch, spec, c, outcome, marks))
+            if c.group_id is not None:
+                batch.grouped.append(c.id)
         if spec.traces > 0:
             self._traces.add(spec.traces, c, ctx, outcome)
 
@@ -75,6 +86,10 @@ class Recorder:
         """A message whose runs all ended with a lost lease: a dead letter, without running it again."""
         error = c.last_error or "attempts exhausted"
         self._batch.bury.append((c.id, c.attempt - 1, error))
+        if spec.results is not None:
+            self._batch.results.append(ResultRecord(c.id, c.worker, "dead", None, False, error, spec.results))
+        if c.group_id is not None:
+            self._batch.grouped.append(c.id)
         log_failure(self.id, c, spec, error, None, attempt=c.attempt - 1)
         if spec.traces > 0:
             now = c.started_at  # claimed and buried at once, on the store's clock like every started_at
@@ -118,5 +133,5 @@ class Recorder:
 
     def _restore(self, batch: Settlement) -> None:
         """A settle that failed: keep its contents for the next turn."""
-        for name in ("complete", "retry", "incomplete", "bury", "release", "traces"):
+        for name in ("complete", "retry", "incomplete", "bury", "release", "traces", "results", "grouped"):
             getattr(self._batch, name)[:0] = getattr(batch, name)

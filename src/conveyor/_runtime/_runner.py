@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
+
 from .._codec import decode
 from .._context import HandlerContext, current
 from .._emitter import Emitter
@@ -676,6 +678,7 @@ def _message(c: Claimed, event: Any) -> Message:
         last_error=c.last_error,
         snoozes=c.snoozes,
         priority=c.priority,
+        group=None if c.group_ids is None else orjson.loads(c.group_ids),
     )
 
 

@@ -160,12 +160,16 @@ def _split(batch: Settlement) -> list[Settlement]:
         of(i).release.append(i)
     for t in batch.traces:
         of(t.message_id).traces.append(t)
+    for kept in batch.results:
+        of(kept.message_id).results.append(kept)
+    for i in batch.grouped:
+        of(i).grouped.append(i)
     return list(by_id.values())
 
 
 def _refill(batch: Settlement, pieces: list[Settlement]) -> None:
     """Leave in ``batch`` only what ``pieces`` still holds."""
-    for name in ("complete", "retry", "incomplete", "bury", "release", "traces"):
+    for name in ("complete", "retry", "incomplete", "bury", "release", "traces", "results", "grouped"):
         items = getattr(batch, name)
         items.clear()
         for piece in pieces:
@@ -174,14 +178,19 @@ def _refill(batch: Settlement, pieces: list[Settlement]) -> None:
 
 def _reduced(piece: Settlement, note: str, traces: bool = True) -> Settlement:
     """The same transitions with ``note`` as their error, and traces that say so: no user text left.
-    (A message that finished stays finished, as it would had its ack gone out before its trace.)"""
+    (A message that finished stays finished, as it would had its ack gone out before its trace; a kept
+    result then says the store refused it, as a failure with ``note``.)"""
     out = Settlement(
-        complete=list(piece.complete), incomplete=list(piece.incomplete), release=list(piece.release)
+        complete=list(piece.complete),
+        incomplete=list(piece.incomplete),
+        release=list(piece.release),
+        grouped=list(piece.grouped),
     )
     out.retry = [(i, delay, note) for i, delay, _ in piece.retry]
     out.bury = [(i, attempt, note) for i, attempt, _ in piece.bury]
     if traces:
         out.traces = [_reduced_trace(t, note) for t in piece.traces]
+    out.results = [replace(r, outcome="dead", value=None, is_repr=False, error=note) for r in piece.results]
     return out
 
 

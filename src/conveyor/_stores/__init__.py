@@ -6,13 +6,25 @@ import os
 from urllib.parse import unquote, urlsplit
 
 from .._errors import StoreNotFound
-from ._base import Claimed, NewMessage, RateState, Settlement, Store, StoreCounts, TraceRecord
+from ._base import (
+    Claimed,
+    NewMessage,
+    RateState,
+    ResultRecord,
+    ResultRow,
+    Settlement,
+    Store,
+    StoreCounts,
+    TraceRecord,
+)
 
 __all__ = [
     "DEFAULT_STORE",
     "Claimed",
     "NewMessage",
     "RateState",
+    "ResultRecord",
+    "ResultRow",
     "Settlement",
     "Store",
     "StoreCounts",

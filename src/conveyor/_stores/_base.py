@@ -20,6 +20,8 @@ __all__ = [
     "DueTicks",
     "NewMessage",
     "RateState",
+    "ResultRecord",
+    "ResultRow",
     "ScheduleDef",
     "ScheduleState",
     "Settlement",
@@ -68,6 +70,10 @@ class Claimed:
     snoozes: int
     """Times ``Incomplete`` sent the message back so far (before this run)."""
     priority: int
+    group_id: int | None = None
+    """The group (fan-in) this message is a member of: its finish counts down the group."""
+    group_ids: str | None = None
+    """A group's ``then`` message: the members' ids as a JSON array."""
 
 
 def claim_order(claimed: Claimed) -> tuple[int, float, int]:
@@ -107,6 +113,38 @@ class TraceRecord:
 
 
 @dataclass(slots=True)
+class ResultRecord:
+    """A finished message's outcome to keep (workers with ``results=``), written with its settle."""
+
+    message_id: int
+    worker: str
+    outcome: str
+    """``"ok"``, ``"dead"`` or ``"cancelled"``."""
+    value: str | None
+    """``ok``: the return value as JSON text (its repr as a JSON string when ``is_repr``)."""
+    is_repr: bool
+    error: str | None
+    """``dead`` and ``cancelled``: the last error."""
+    keep: float
+    """Seconds to keep it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """What the store knows of one message id: its message (state and last error, None when it has no
+    row) and its kept, unexpired outcome (``outcome`` None when there is none)."""
+
+    message_id: int
+    state: str | None
+    last_error: str | None
+    outcome: str | None
+    value: str | None
+    is_repr: bool
+    error: str | None
+    finished_at: float | None
+
+
+@dataclass(slots=True)
 class Settlement:
     """What a runner learned since its last flush, applied in one transaction (group commit)."""
 
@@ -120,16 +158,32 @@ class Settlement:
     release: list[int] = field(default_factory=list)
     """Claimed but not finished (shutdown): back to the queue at once, the attempt given back."""
     traces: list[TraceRecord] = field(default_factory=list)
+    results: list[ResultRecord] = field(default_factory=list)
+    """Outcomes to keep, of messages this settle completes or buries (workers with ``results=``)."""
+    grouped: list[int] = field(default_factory=list)
+    """Members of groups that this settle completes or buries: each leaves its group, and the last one
+    of a group emits the group's ``then`` message, in the same transaction."""
 
     def __bool__(self) -> bool:
         return bool(
-            self.complete or self.retry or self.incomplete or self.bury or self.release or self.traces
+            self.complete
+            or self.retry
+            or self.incomplete
+            or self.bury
+            or self.release
+            or self.traces
+            or self.results
+            or self.grouped
         )
 
     def due_again(self) -> bool:
-        """Whether it puts messages back that are due at once: idle runners elsewhere should look."""
+        """Whether it puts messages back that are due at once (or may emit a group's ``then`` message):
+        idle runners elsewhere should look."""
         return bool(
-            self.release or any(d <= 0 for _, d, _ in self.retry) or any(d <= 0 for _, d in self.incomplete)
+            self.release
+            or self.grouped
+            or any(d <= 0 for _, d, _ in self.retry)
+            or any(d <= 0 for _, d in self.incomplete)
         )
 
 
@@ -201,6 +255,11 @@ class Store(Protocol):
 
         ``conn``: a caller's open connection to enqueue inside its transaction (PostgreSQL only).
         """
+        ...
+
+    def enqueue_group(self, members: Sequence[NewMessage], then: NewMessage) -> list[int]:
+        """Insert a group's members (none with a key) and record its ``then`` message, in one
+        transaction; the settle of the last member to finish emits ``then``. Returns the members' ids."""
         ...
 
     def claim(
@@ -318,6 +377,19 @@ class Store(Protocol):
 
     def wakeups(self) -> Wakeups:
         """A new source of change hints for one runner's loop (closed by the runner)."""
+        ...
+
+    # -- results (docs/results.md) --------------------------------------------------------------
+    def results(self, message_ids: Sequence[int]) -> list[ResultRow]:
+        """One row per id: its message's state and its kept, unexpired outcome."""
+        ...
+
+    def prune_results(self, limit: int) -> int:
+        """Remove at most ``limit`` expired outcomes; return how many."""
+        ...
+
+    def result_wakeups(self) -> Wakeups:
+        """Hints that outcomes were kept (a settle with results committed, in any process)."""
         ...
 
     def close(self) -> None: ...

@@ -34,7 +34,9 @@ from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
 from . import _rows
 from ._base import Claimed, NewMessage, RateState, Settlement, StoreCounts, claim_order
+from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
+from ._pg_results import PostgresResults
 from ._pg_schedules import PostgresSchedules
 from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
 from ._pg_wakeups import PostgresWakeups
@@ -51,7 +53,7 @@ RUNNER_LANE_SIZE = 2
 set up by runner_session.sql."""
 
 
-class PostgresStore(PostgresSchedules):
+class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
     """Store on one PostgreSQL database (``postgresql://user:password@host:port/db?schema=name``)."""
 
     runner_ttl = RUNNER_TTL
@@ -258,7 +260,15 @@ class PostgresStore(PostgresSchedules):
         if not batch:
             return
         with self._runner_conn() as (conn, pooled):
-            only_acks = not (batch.retry or batch.incomplete or batch.bury or batch.release or batch.traces)
+            only_acks = not (
+                batch.retry
+                or batch.incomplete
+                or batch.bury
+                or batch.release
+                or batch.traces
+                or batch.results
+                or batch.grouped
+            )
             if only_acks and not pooled:  # the common case: one statement, one round trip
                 conn.execute(self._q.complete, {"ids": batch.complete}, prepare=True)
             else:
@@ -329,6 +339,10 @@ class PostgresStore(PostgresSchedules):
             cur.execute(q.release, {"ids": batch.release, "runner": runner})
         if batch.due_again():
             cur.execute(q.notify, ("",))  # let idle runners on other hosts look
+        if batch.results:
+            self._keep_results(cur, batch.results)
+        if batch.grouped:
+            self._leave_groups(cur, batch.grouped)
         if batch.traces:
             kept = _kept_traces(batch)
             if kept:
@@ -450,12 +464,20 @@ class PostgresStore(PostgresSchedules):
 
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:
-        with self._conn() as conn:
-            return _one(conn.execute(self._q.cancel, (message_id,))) > 0
+        with self._conn() as conn, conn.transaction():
+            cancelled = _one(conn.execute(self._q.cancel, (message_id,))) > 0
+            if cancelled:  # a member of a group leaves it; the last one emits the group's then message
+                self._leave_groups(conn.cursor(), [message_id])
+            return cancelled
 
     def purge(self, worker: str) -> int:
-        with self._conn() as conn:
-            return _one(conn.execute(self._q.purge, (worker,)))
+        with self._conn() as conn, conn.transaction():
+            row = conn.execute(self._q.purge, (worker,)).fetchone()
+            assert row is not None
+            purged, members = row
+            if members:  # they leave their groups; the last one of a group emits its then message
+                self._leave_groups(conn.cursor(), members)
+            return int(purged)
 
     def retry_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._conn() as conn:

@@ -30,8 +30,24 @@ def messages(rows: Iterable[Sequence[Any]], now: float | None = None) -> list[Me
             last_error=error,
             snoozes=snoozes,
             priority=priority,
+            group=None if group is None else orjson.loads(group),
         )
-        for i, w, event, state, enq, run_at, attempt, parent, root, key, error, snoozes, priority in rows
+        for (
+            i,
+            w,
+            event,
+            state,
+            enq,
+            run_at,
+            attempt,
+            parent,
+            root,
+            key,
+            error,
+            snoozes,
+            priority,
+            group,
+        ) in (rows)
     ]
 
 

@@ -22,7 +22,9 @@ from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups, claim_
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite_gate import WriterGate
+from ._sqlite_groups import SQLiteGroups
 from ._sqlite_rates import SQLiteRates, advance, rooms
+from ._sqlite_results import SQLiteResults
 from ._sqlite_schedules import SQLiteSchedules
 
 __all__ = ["SQLiteStore", "StoreVersionError"]
@@ -37,7 +39,7 @@ class StoreVersionError(RuntimeError):
     """The database was written by a newer Conveyor than this one."""
 
 
-class SQLiteStore(SQLiteSchedules, SQLiteRates):
+class SQLiteStore(SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups):
     """Store on one SQLite database. ``path`` ``":memory:"`` keeps it in this process only."""
 
     runner_ttl = RUNNER_TTL
@@ -257,6 +259,8 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates):
             rows = (
                 self._claim_in(db, runner, limits, limit, lease, rates=rates) if limits and limit > 0 else []
             )
+        if batch.results:
+            self._ring_results()
         return _claimed(rows)
 
     def _claim_in(
@@ -300,6 +304,8 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates):
             return
         with self._write(announce=batch.due_again()) as db:
             self._settle_in(db, runner, batch)
+        if batch.results:
+            self._ring_results()
 
     def _settle_in(self, db: sqlite3.Connection, runner: str, batch: Settlement) -> None:
         now = time.time()
@@ -321,6 +327,10 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates):
         for i in batch.release:
             tally.move(_first(db.execute(q.release, {"id": i, "runner": runner})), "running", "queued")
         tally.apply(db, q.count_add)
+        if batch.results:
+            self._keep_results(db, batch.results, now)
+        if batch.grouped:
+            self._leave_groups(db, batch.grouped, now)
         if batch.traces:
             kept = _kept_traces(batch)
             db.executemany(
@@ -430,18 +440,30 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates):
 
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:
+        fired: list[int] = []
         with self._write(announce=False) as db:
             db.execute(self._q.raise_id_floor)
-            return self._moved(db, db.execute(self._q.cancel, (message_id,)), "queued", None) > 0
+            cancelled = self._moved(db, db.execute(self._q.cancel, (message_id,)), "queued", None) > 0
+            if cancelled:  # a member of a group leaves it; the last one emits the group's then message
+                fired = self._leave_groups(db, [message_id], time.time())
+        if fired:
+            self._gate.announce()
+        return cancelled
 
     def purge(self, worker: str) -> int:
+        fired: list[int] = []
         with self._write(announce=False) as db:
             db.execute(self._q.raise_id_floor)
+            members = [i for (i,) in db.execute(self._q.group_queued, (worker,))]
             purged: int = db.execute(self._q.purge, (worker,)).rowcount
             tally = _Tally()
             tally.add(worker, "queued", -purged)
             tally.apply(db, self._q.count_add)
-            return purged
+            if members:  # they leave their groups; the last one of a group emits its then message
+                fired = self._leave_groups(db, members, time.time())
+        if fired:
+            self._gate.announce()
+        return purged
 
     def retry_dead(self, message_id: int | None, worker: str | None) -> int:
         with self._write() as db:
@@ -488,6 +510,7 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates):
         with self._lock:
             self._db.close()
             self._gate.close()
+            self._close_results()
 
 
 def _first(rows: Iterable[Sequence[Any]]) -> Iterator[Any]:

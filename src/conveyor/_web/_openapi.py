@@ -173,6 +173,11 @@ def openapi_document() -> dict[str, Any]:
                             "maximum": 100,
                             "description": "Higher is claimed first in its worker (then run_at, then id).",
                         },
+                        "group": {
+                            "type": ["array", "null"],
+                            "items": {"type": "integer"},
+                            "description": "A group's then message (emit_many with then=): the group's ids.",
+                        },
                     },
                     "required": ["id", "worker", "event", "state", "enqueued_at", "run_at", "attempt"],
                 },
@@ -215,6 +220,23 @@ def openapi_document() -> dict[str, Any]:
                         "sample_event": {},
                     },
                     "required": ["name", "count", "first_emit", "last_emit", "sample_event"],
+                },
+                "Result": {
+                    "type": "object",
+                    "description": (
+                        "What became of a message of a worker with results=: `ok` with `value` (the return "
+                        "value; `repr` true when it was not JSON and `value` is its repr), `dead` or "
+                        "`cancelled` with `error`, or `pending` (not finished yet). Times are ISO 8601 UTC."
+                    ),
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "state": {"enum": ["ok", "dead", "cancelled", "pending"]},
+                        "value": {},
+                        "repr": {"type": "boolean"},
+                        "error": {"type": ["string", "null"]},
+                        "finished_at": {"type": "string", "format": "date-time"},
+                    },
+                    "required": ["id", "state"],
                 },
                 "ScheduleStatus": {
                     "type": "object",
@@ -389,6 +411,28 @@ def openapi_document() -> dict[str, Any]:
                         "404": ERROR,
                     },
                 },
+            },
+            "/api/messages/{id}/result": {
+                "get": {
+                    "summary": (
+                        "A message's kept result (docs/results.md), waiting up to `wait` seconds for it to "
+                        "finish: a long poll, answered at once when it finishes (capped at 30 s)."
+                    ),
+                    "parameters": [
+                        ID_PARAM,
+                        {
+                            "name": "wait",
+                            "in": "query",
+                            "schema": {"type": "number", "minimum": 0, "default": 0},
+                            "description": "Seconds to wait for it to finish; more than 30 waits 30.",
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Result"), "Its result, or `pending`."),
+                        "400": ERROR,
+                        "404": ERROR,
+                    },
+                }
             },
             "/api/dead": {
                 "get": {

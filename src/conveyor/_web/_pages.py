@@ -157,14 +157,17 @@ class Pages:
         message = self.app.message(message_id)
         worker = message.worker if message is not None else worker
         traces = [t for t in self.app.traces(worker) if t.message_id == message_id] if worker else []
+        finished = self.app.results_hub.wait(message_id, 0)
+        kept = finished if finished is not None and finished.finished_at is not None else None
         html = self.env.get_template("message.html").render(
             base=base.rstrip("/"),
             message_id=message_id,
             message=message,
             traces=traces,
+            result=kept,
             view=View(worker),
         )
-        return (200 if message is not None or traces else 404), html
+        return (200 if message is not None or traces or kept else 404), html
 
     def index(self, view: View, base: str) -> str:
         status = _Fetched(lambda: list(self.app.status().values()))

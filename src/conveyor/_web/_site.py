@@ -48,6 +48,7 @@ from ._live import Live
 from ._metrics import Metrics
 from ._openapi import openapi_document
 from ._pages import Pages
+from ._results import result_routes
 from ._schedules import schedule_routes
 from ._server import check_token
 
@@ -266,6 +267,7 @@ def create_app(
         route("/api/messages", messages, "GET"),
         route("/api/messages/{id}", message, "GET"),
         route("/api/messages/{id}", cancel, "DELETE"),
+        *result_routes(app),
         route("/api/dead", dead, "GET"),
         route("/api/dead/retry", retry_dead, "POST"),
         route("/api/dead/discard", discard_dead, "POST"),

@@ -1,0 +1,1 @@
+UPDATE groups SET remaining = remaining - :k WHERE id = :id RETURNING remaining

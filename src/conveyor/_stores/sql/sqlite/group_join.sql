@@ -1,0 +1,1 @@
+INSERT INTO group_members (message_id, group_id) VALUES (?, ?)
