@@ -77,7 +77,7 @@ def test_a_rate_limited_worker_claims_its_highest_priorities_first(store: Store)
     assert low  # untouched: still queued
 
 
-def test_paused_and_other_workers_are_not_held_by_a_rate(store: Store, make_app: Any) -> None:
+def test_paused_blocked_and_other_workers_are_not_held_by_a_rate(store: Store, make_app: Any) -> None:
     _queue(store, 3)
     _queue(store, 3, worker="free")
     app = make_app()
@@ -87,6 +87,10 @@ def test_paused_and_other_workers_are_not_held_by_a_rate(store: Store, make_app:
     assert store.rate_states() == []  # a paused worker's bucket is not touched
     assert store.rate_wait(["w", "free"]) is None
     app.resume("w")
+    app.block("w", "upstream down")
+    assert store.claim("r", {"w": None}, 100, 30.0, rates=PER_MINUTE_5) == []
+    assert store.rate_states() == [] and store.rate_wait(["w"]) is None
+    app.unblock("w")
     assert len(store.claim("r", {"w": None}, 100, 30.0, rates=PER_MINUTE_5)) == 3
 
 
