@@ -68,6 +68,8 @@ def test_emit_from_argument_and_stdin_then_status_and_messages(url: str) -> None
         "paused": False,
         "blocked": None,
         "unknown": True,  # no app defines it in this process
+        "rate": None,
+        "rate_limited": False,
     }
     table = ok(url, "status")
     assert "work" in table and "queued" in table

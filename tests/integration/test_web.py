@@ -65,6 +65,8 @@ def test_emit_list_and_cancel(client: TestClient) -> None:
         "paused": False,
         "blocked": None,
         "unknown": False,
+        "rate": None,
+        "rate_limited": False,
     }
     listed = client.get("/api/messages", params={"worker": "greet"}).json()
     assert [m["id"] for m in listed] == [first, second]
