@@ -20,15 +20,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .._codec import parse_json
+from .._emitter import MAX_DELAY
 from .._priority import check_priority
 from .._registry import check_worker_name
 
 __all__ = [
     "MAX_ID",
     "MAX_LIMIT",
+    "NO_NUL_PATTERN",
+    "VISIBLE_PATTERN",
     "ApiError",
     "JSONResponse",
     "api",
+    "block_reason",
     "dead_target",
     "delay_param",
     "json_body",
@@ -36,12 +40,23 @@ __all__ = [
     "object_body",
     "parse_int",
     "path_name",
+    "priority_param",
+    "query_value",
     "query_worker",
     "route",
 ]
 
 MAX_LIMIT = 10_000
 MAX_ID = 2**63 - 1
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_INT = re.compile(r"-?[0-9]+")
+
+# Whitespace to both Python (str.isspace, as App.block judges a reason) and ECMAScript regexes (\s, as
+# OpenAPI tools read the document's patterns): a block reason needs one character outside it.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+VISIBLE_PATTERN = f"[^{WHITESPACE}]"
+NO_NUL_PATTERN = r"^[^\x00]*$"
+_VISIBLE = re.compile(VISIBLE_PATTERN)
 
 
 class ApiError(Exception):
@@ -100,9 +115,11 @@ class _AnyText(Convertor[str]):
 register_url_convertor("conveyor_name", _AnyText())
 
 
-def route(path: str, endpoint: Endpoint, method: str) -> Route:
-    """A Route whose pattern must match the whole path (Starlette's ``$`` lets a trailing newline by)."""
-    made = Route(path, endpoint, methods=[method])
+def route(path: str, endpoint: Endpoint, *methods: str) -> Route:
+    """A Route whose pattern must match the whole path (Starlette's ``$`` lets a trailing newline by).
+
+    Give every method of a path to one route, so a 405 there lists them all in ``Allow``."""
+    made = Route(path, endpoint, methods=list(methods))
     pattern = made.path_regex.pattern
     if pattern.endswith("$"):
         made.path_regex = re.compile(pattern[:-1] + r"\Z")
@@ -114,7 +131,7 @@ def path_name(request: Request, param: str = "name") -> str:
     return check_worker_name(request.path_params[param])
 
 
-def parse_int(text: str, what: str, minimum: int = 0, maximum: int = MAX_ID) -> int:
+def parse_int(text: str, what: str, minimum: int = 1, maximum: int = MAX_ID) -> int:
     """Plain ASCII digits only: no sign, spaces, underscores or other scripts' digits."""
     if not (text.isascii() and text.isdigit()):
         raise ApiError(400, f"{what} must be plain digits 0-9, not {text[:80]!r}")
@@ -124,28 +141,38 @@ def parse_int(text: str, what: str, minimum: int = 0, maximum: int = MAX_ID) -> 
 
 
 def query_worker(request: Request) -> str | None:
+    """``?worker=``: a worker name to filter by; absent or empty: every worker (the dashboard's form)."""
     worker = request.query_params.get("worker") or None
     return None if worker is None else check_worker_name(worker)
 
 
+def query_value(request: Request, name: str) -> str | None:
+    """An optional query parameter that, when given, must not be empty (``?key=`` is a 400)."""
+    text = request.query_params.get(name)
+    if text == "":
+        raise ApiError(400, f"{name} is empty: leave it out or give a value")
+    return text
+
+
 def delay_param(text: str | None) -> float | None:
-    """``?delay=``: a finite number of seconds >= 0 (the App refuses one past its bound)."""
-    if not text:
+    """``?delay=``: a finite number of seconds from 0 to ``MAX_DELAY`` (10 years)."""
+    if text is None:
         return None
-    try:
-        delay = float(text)
-    except ValueError:
-        raise ApiError(400, f"delay must be a number of seconds, not {text[:80]!r}") from None
-    if not math.isfinite(delay) or delay < 0:
-        raise ApiError(400, f"delay must be a finite number of seconds >= 0, not {text[:80]!r}")
+    if _NUMBER.fullmatch(text) is None:
+        raise ApiError(400, f"delay must be a number of seconds (like 5 or 0.25), not {text[:80]!r}")
+    delay = float(text)
+    if not math.isfinite(delay) or not 0 <= delay <= MAX_DELAY:
+        raise ApiError(400, f"delay must be seconds from 0 to {MAX_DELAY:,.0f} (10 years), not {text[:80]!r}")
     return delay
 
 
 def priority_param(text: str | None) -> int:
     """``?priority=``: an int from -100 to 100 (default 0)."""
-    if not text:
+    if text is None:
         return 0
     try:
+        if _INT.fullmatch(text) is None or len(text) > 30:
+            raise ValueError(text)
         return check_priority(int(text, 10))
     except ValueError:
         raise ApiError(400, f"priority must be an int from -100 to 100, not {text[:80]!r}") from None
@@ -189,6 +216,14 @@ async def object_body(request: Request, allowed: set[str]) -> dict[str, Any]:
     return data
 
 
+def block_reason(data: dict[str, Any]) -> str:
+    """A block's reason: a str with a visible (non-space) character and no NUL."""
+    reason = data.get("reason")
+    if not isinstance(reason, str) or _VISIBLE.search(reason) is None or "\x00" in reason:
+        raise ApiError(400, 'send {"reason": "<why>"}: a block needs a reason with visible text and no NUL')
+    return reason
+
+
 def dead_target(data: dict[str, Any]) -> dict[str, Any]:
     if ("id" in data) == ("worker" in data):
         raise ApiError(400, 'send {"id": <message id>} or {"worker": "<name>"}, exactly one of them')
@@ -196,7 +231,7 @@ def dead_target(data: dict[str, Any]) -> dict[str, Any]:
         value = data["id"]
         if isinstance(value, bool) or not isinstance(value, int):
             raise ApiError(400, f"id must be an integer, not {type(value).__name__}")
-        if not 0 <= value <= MAX_ID:
-            raise ApiError(400, f"id must be between 0 and {MAX_ID}, not {value}")
+        if not 1 <= value <= MAX_ID:
+            raise ApiError(400, f"id must be between 1 and {MAX_ID}, not {value}")
         return {"id": value}
     return {"worker": check_worker_name(data["worker"])}

@@ -1,0 +1,115 @@
+"""The HTTP API against its own OpenAPI document, with schemathesis, on both stores.
+
+Every operation gets generated valid and invalid requests (the coverage and fuzzing phases) and the
+stateful phase follows the document's links (emit → message, workers → traces → replay, dead →
+retry/discard, schedules → pause/resume) from a store seeded with messages of every kind. All of
+schemathesis's checks run: any answer must be documented (status, content type, headers, schema),
+valid input accepted, invalid input refused with a 4xx, and never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis.engine import Status, events
+from schemathesis.openapi import from_asgi
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import conveyor
+from conveyor._web import create_app
+
+TOKEN = "schemathesis-test-token"
+HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-Conveyor-Request": "1"}
+EXAMPLES = 25
+"""Per operation and phase: enough to reach every constraint, bounded to keep the suite fast."""
+STATEFUL_SCENARIOS = 30
+
+
+def seeded_app(url: str) -> conveyor.App:
+    """An app with ok, failing and unknown workers, traces, dead letters and a schedule in its store."""
+    app = conveyor.App(url)
+
+    @app.worker("work")
+    def work(event: Any) -> Any:
+        return event
+
+    @app.worker("fail", max_attempts=1)
+    def fail(event: Any) -> None:
+        raise RuntimeError(f"refused {event!r}")
+
+    app.schedule("tick", "work", {"tick": True}, every=3600)
+    for n in range(3):
+        app.emit({"n": n}, "work")
+        app.emit({"n": n}, "fail")
+    app.drain(timeout=30)
+    app.emit("later", "work", delay=3600, key="later")
+    app.emit("held", "ghost")  # no app defines it: listed as unknown
+    app.emit("queued", "work", priority=5)
+    return app
+
+
+def served(asgi: ASGIApp) -> ASGIApp:
+    """``asgi`` as a server keeps it: started once for the whole run. (Schemathesis's ASGI client runs
+    the lifespan around every request, and the app's shutdown ends its live streams for good.)"""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await asgi(scope, receive, send)
+            return
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+
+    return app
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def web_schema(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenApiSchema]:
+    url = request.getfixturevalue("pg_url") if request.param == "postgres" else f"sqlite:///{tmp_path}/c.db"
+    app = seeded_app(url)
+    web = create_app(app, token=TOKEN, poll=0.05)
+    schema = from_asgi("/openapi.json", served(web), headers=HEADERS)
+    schema.config.update(headers=HEADERS, request_timeout=5)
+    schema.config.max_stream_events = 1  # the stream is endless: its first event is enough to check
+    schema.config.generation.update(max_examples=EXAMPLES, database="none")
+    try:
+        yield schema
+    finally:
+        web.state.conveyor.close()
+        app.close()
+
+
+def run(schema: OpenApiSchema) -> tuple[list[str], list[str], set[str]]:
+    """Every phase of schemathesis (examples, coverage, fuzzing, stateful) with every check: the
+    failures, the errors (each one line) and the phases that ran."""
+    failures: list[str] = []
+    errors: list[str] = []
+    phases: set[str] = set()
+    for event in schemathesis.engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+            for checks in event.recorder.checks.values():
+                for check in checks:
+                    if check.failure_info is not None:
+                        failures.append(
+                            f"{check.name}: {check.failure_info.failure.title}\n"
+                            f"{check.failure_info.failure.message}\n{check.failure_info.code_sample}"
+                        )
+        elif isinstance(event, events.NonFatalError):
+            errors.append(f"{event.label}: {event.info}")
+        elif isinstance(event, events.FatalError):
+            errors.append(f"fatal: {event.exception!r}")
+        elif isinstance(event, events.PhaseFinished) and event.status != Status.SKIP:
+            phases.add(event.phase.name.value)
+    return sorted(set(failures)), errors, phases
+
+
+def test_the_api_keeps_to_its_document(web_schema: OpenApiSchema) -> None:
+    failures, errors, phases = run(web_schema)
+    assert not failures, "\n\n".join(failures)
+    assert not errors, "\n\n".join(errors)
+    assert {"coverage", "fuzzing", "stateful"} <= phases, phases
