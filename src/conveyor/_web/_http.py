@@ -229,6 +229,8 @@ def dead_target(data: dict[str, Any]) -> dict[str, Any]:
         raise ApiError(400, 'send {"id": <message id>} or {"worker": "<name>"}, exactly one of them')
     if "id" in data:
         value = data["id"]
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 7.0: an integer to JSON Schema (and so to the OpenAPI document)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ApiError(400, f"id must be an integer, not {type(value).__name__}")
         if not 1 <= value <= MAX_ID:
