@@ -9,6 +9,10 @@ valid input accepted, invalid input refused with a 4xx, and never a 500.
 
 from __future__ import annotations
 
+import http.client
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import conveyor
-from conveyor._web import create_app
+from conveyor._web import WebServer, create_app
 
 TOKEN = "schemathesis-test-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-Conveyor-Request": "1"}
@@ -48,7 +52,8 @@ def seeded_app(url: str) -> conveyor.App:
         app.emit({"n": n}, "fail")
     app.drain(timeout=30)
     app.emit("later", "work", delay=3600, key="later")
-    app.emit("held", "ghost")  # no app defines it: listed as unknown
+    with pytest.warns(conveyor.UnknownWorkerWarning):
+        app.emit("held", "ghost")  # no app defines it: listed as unknown
     app.emit("queued", "work", priority=5)
     return app
 
@@ -113,3 +118,54 @@ def test_the_api_keeps_to_its_document(web_schema: OpenApiSchema) -> None:
     assert not failures, "\n\n".join(failures)
     assert not errors, "\n\n".join(errors)
     assert {"coverage", "fuzzing", "stateful"} <= phases, phases
+
+
+def _read_until(response: http.client.HTTPResponse, marker: bytes) -> bytes:
+    data = b""
+    while marker not in data:
+        chunk = response.read1(65_536)
+        assert chunk, f"the stream ended before {marker!r}: {data[-200:]!r}"
+        data += chunk
+    return data
+
+
+def test_clients_leaving_mid_event_leave_every_stream_whole(tmp_path: Path) -> None:
+    """Clients that hang up in the middle of an event do not break other streams, and stopping the
+    server ends each open stream with a complete chunked body (no IncompleteRead for the client)."""
+    app = conveyor.App(f"sqlite:///{tmp_path}/c.db")
+
+    @app.worker("w")
+    def w(event: Any) -> None: ...
+
+    server = WebServer(app, "127.0.0.1", 0, token="", poll=0.05)
+    server.start()
+    live = server.asgi.state.conveyor.live
+    try:
+        kept = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        kept.request("GET", "/api/stream")
+        stream = kept.getresponse()
+        assert stream.status == 200 and stream.getheader("transfer-encoding") == "chunked"
+        _read_until(stream, b"event: section")
+        for n in range(5):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as leaver:
+                leaver.sendall(b"GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                received = b""
+                while b"event: section" not in received:
+                    received += leaver.recv(4096)
+                app.emit({"n": n}, "w")  # the sections change while the leaver is gone
+        deadline = time.monotonic() + 10
+        while live.streams > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert live.streams == 1
+        app.emit("after", "w")
+        _read_until(stream, b'"id":"workers"')  # the kept stream goes on with the change
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        rest = stream.read()  # http.client raises IncompleteRead on a broken chunked body
+        stopping.join(15)
+        assert not stopping.is_alive()
+        assert rest.endswith(b"\n\n") or rest == b""
+        kept.close()
+    finally:
+        server.stop()
+        app.close()
