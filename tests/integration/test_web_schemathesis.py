@@ -10,9 +10,11 @@ valid input accepted, invalid input refused with a 4xx, and never a 500.
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import conveyor
 from conveyor._web import WebServer, create_app
+
+warnings.filterwarnings("ignore", message="Using `httpx`")
+from starlette.testclient import TestClient  # noqa: E402 - after the filter above
 
 TOKEN = "schemathesis-test-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-Conveyor-Request": "1"}
@@ -169,3 +174,80 @@ def test_clients_leaving_mid_event_leave_every_stream_whole(tmp_path: Path) -> N
     finally:
         server.stop()
         app.close()
+
+
+# -- the cases schemathesis found, pinned ---------------------------------------------------------
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = conveyor.App(f"sqlite:///{tmp_path}/c.db")
+
+    @app.worker("w")
+    def w(event: Any) -> None: ...
+
+    with TestClient(create_app(app, token=TOKEN), base_url="http://testserver", headers=HEADERS) as c:
+        yield c
+    app.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/api/messages?worker=", None, 200),  # an empty filter: every worker (documented)
+        ("GET", "/api/dead?worker=&state=", None, 200),
+        ("GET", "/?state=scheduled", None, 200),
+        ("POST", "/api/emit/w?key=", b"1", 400),  # a parameter given empty is refused
+        ("POST", "/api/emit/w?delay=", b"1", 400),
+        ("POST", "/api/emit/w?priority=", b"1", 400),
+        ("GET", "/api/messages?limit=", None, 400),
+        ("POST", "/api/emit/w?delay=1e3&priority=-0", b"1", 202),
+        ("POST", "/api/emit/w?delay=-0.0", b"1", 202),
+        ("POST", "/api/emit/w?delay=315576001", b"1", 400),  # past 10 years: refused, not stored
+        ("POST", "/api/emit/w?delay=1_0", b"1", 400),
+        ("POST", "/api/emit/w?priority=%2B5", b"1", 400),
+        ("POST", "/api/emit/w?key=a%00b", b"1", 400),
+        ("POST", "/api/dead/discard", b'{"id": -1175639725}', 400),
+        ("POST", "/api/dead/discard", b'{"id": 0}', 400),
+        ("POST", "/api/dead/discard", b'{"id": 7.0}', 200),
+        ("DELETE", "/api/messages/0", None, 400),
+        ("DELETE", "/api/messages/" + "9" * 29, None, 400),
+        ("POST", "/api/workers/w/block", '{"reason": "\\u00a0"}', 400),
+        ("POST", "/api/workers/w/block", '{"reason": "\\ufeff\\u001c"}', 400),
+        ("POST", "/api/workers/w/block", '{"reason": "a\\u0000"}', 400),
+        ("POST", "/api/workers/w/block", '{"reason": "\\u00a0why"}', 200),
+    ],
+)
+def test_the_server_enforces_what_the_document_says(
+    client: TestClient, method: str, path: str, body: bytes | str | None, status: int
+) -> None:
+    response = client.request(method, path, content=body)
+    assert response.status_code == status, response.text
+    if status >= 400:
+        assert isinstance(response.json()["error"], str)
+
+
+def test_a_405_lists_every_method_of_the_path(client: TestClient) -> None:
+    response = client.request("PUT", "/api/messages/1")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "DELETE"}
+
+
+def test_the_document_carries_the_server_rules(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    reason = doc["components"]["schemas"]["BlockReason"]["properties"]["reason"]
+    visible = re.compile(next(p["pattern"] for p in reason["allOf"] if "\\x00" not in p["pattern"]))
+    for code in range(0x3100):  # whitespace to Python or to ECMAScript is no reason
+        assert (visible.search(chr(code)) is None) == (chr(code).isspace() or code == 0xFEFF), hex(code)
+    emit = doc["paths"]["/api/emit/{worker}"]["post"]
+    delay = next(p for p in emit["parameters"] if p["name"] == "delay")["schema"]
+    assert delay["maximum"] == 315_576_000
+    assert doc["paths"]["/api/messages/{id}"]["get"]["parameters"][0]["schema"]["minimum"] == 1
+    links = {
+        link["operationId"]
+        for item in doc["paths"].values()
+        for operation in item.values()
+        for answer in operation["responses"].values()
+        for link in answer.get("links", {}).values()
+    }
+    operations = {operation["operationId"] for item in doc["paths"].values() for operation in item.values()}
+    assert links <= operations
+    assert {"replayTrace", "retryDead", "discardDead", "getMessage", "pauseSchedule"} <= links
