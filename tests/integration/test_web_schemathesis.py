@@ -251,3 +251,43 @@ def test_the_document_carries_the_server_rules(client: TestClient) -> None:
     operations = {operation["operationId"] for item in doc["paths"].values() for operation in item.values()}
     assert links <= operations
     assert {"replayTrace", "retryDead", "discardDead", "getMessage", "pauseSchedule"} <= links
+
+
+def _operation(doc: dict[str, Any], operation_id: str) -> tuple[str, str, dict[str, Any]]:
+    return next(
+        (path, method, operation)
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+        if operation["operationId"] == operation_id
+    )
+
+
+def _resolve(expression: str, request_path: dict[str, str], body: Any) -> Any:
+    if expression.startswith("$request.path."):
+        return request_path[expression.removeprefix("$request.path.")]
+    value = body
+    for part in expression.removeprefix("$response.body#/").split("/"):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return value
+
+
+def test_the_links_walk_dead_letters_to_traces_to_a_replay(client: TestClient, tmp_path: Path) -> None:
+    """dead letters → their worker's traces → replay, and replay → the new message, by the links."""
+    doc = client.get("/openapi.json").json()
+    app = seeded_app(f"sqlite:///{tmp_path}/seeded.db")
+    with TestClient(create_app(app, token=TOKEN), base_url="http://testserver", headers=HEADERS) as c:
+        path, method, body = "/api/dead", "get", c.get("/api/dead").json()
+        params: dict[str, str] = {}
+        walked = []
+        for link_name in ("traces", "replay", "message"):
+            answers = doc["paths"][path][method]["responses"]
+            link = answers["202" if "202" in answers else "200"]["links"][link_name]
+            path, method, _ = _operation(doc, link["operationId"])
+            params = {k: str(_resolve(v, params, body)) for k, v in link["parameters"].items()}
+            answer = c.request(method.upper(), path.format(**params))
+            assert answer.status_code in (200, 202), (path, params, answer.text)
+            body = answer.json()
+            walked.append((link["operationId"], answer.status_code))
+        assert walked == [("workerTraces", 200), ("replayTrace", 202), ("getMessage", 200)]
+        assert body["worker"] == "fail" and body["state"] == "queued"
+    app.close()

@@ -228,7 +228,14 @@ def _paths() -> dict[str, Any]:
                 "parameters": query_params("worker", "state", "limit"),
                 "responses": {
                     "200": json_answer({"type": "array", "items": ref("Message")}, "Messages.")
-                    | {"links": _message_links(_first("id"))},
+                    | {
+                        "links": _message_links(_first("id"))
+                        | {
+                            "traces": _link(
+                                "workerTraces", "The first one's worker's traces.", name=_first("worker")
+                            )
+                        }
+                    },
                     "400": ERROR,
                 },
             }
@@ -285,6 +292,9 @@ def _paths() -> dict[str, Any]:
                                 "retryDead", "Retry all of its worker's.", {"worker": _first("worker")}
                             ),
                             "message": _link("getMessage", "The first.", id=_first("id")),
+                            "traces": _link(
+                                "workerTraces", "The first one's worker's traces.", name=_first("worker")
+                            ),
                         }
                     },
                     "400": ERROR,
