@@ -34,9 +34,8 @@ from starlette.testclient import TestClient  # noqa: E402 - after the filter abo
 
 TOKEN = "schemathesis-test-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-Conveyor-Request": "1"}
-EXAMPLES = 25
+EXAMPLES = 40
 """Per operation and phase: enough to reach every constraint, bounded to keep the suite fast."""
-STATEFUL_SCENARIOS = 30
 
 
 def seeded_app(url: str) -> conveyor.App:
