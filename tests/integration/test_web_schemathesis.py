@@ -199,6 +199,10 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         ("POST", "/api/emit/w?priority=", b"1", 400),
         ("GET", "/api/messages?limit=", None, 400),
         ("POST", "/api/emit/w?delay=1e3&priority=-0", b"1", 202),
+        ("POST", "/api/emit/w", b'{"x": [1.5, -9223372036854775808, 18446744073709551615, 1e18]}', 202),
+        ("POST", "/api/emit/w", b'{"x": -2.2162192131781536e+37}', 400),  # whole, as JSON Schema counts
+        ("POST", "/api/emit/w", b"[1.0e20]", 400),
+        ("POST", "/api/emit/w", b"18446744073709551616", 400),
         ("POST", "/api/emit/w?delay=-0.0", b"1", 202),
         ("POST", "/api/emit/w?delay=315576001", b"1", 400),  # past 10 years: refused, not stored
         ("POST", "/api/emit/w?delay=1_0", b"1", 400),

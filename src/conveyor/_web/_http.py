@@ -35,6 +35,7 @@ __all__ = [
     "block_reason",
     "dead_target",
     "delay_param",
+    "event_body",
     "json_body",
     "json_error",
     "object_body",
@@ -204,6 +205,42 @@ async def json_body(request: Request, *, empty: Any = ..., limit: int = 65_536) 
         return parse_json(body)
     except ValueError as error:
         raise ApiError(400, f"the request body is refused: {error}") from None
+
+
+_WIDE_NUMBER = re.compile(rb"[0-9][eE]|[0-9]{19}")
+"""A number that may be whole and past 64 bits: written with an exponent, or 19 digits in a row."""
+_WHOLE_RANGE = (-(2**63), 2**64 - 1)
+
+
+def _whole_numbers_fit(value: Any, path: str) -> None:
+    if type(value) is float:
+        if value.is_integer() and not _WHOLE_RANGE[0] <= value <= _WHOLE_RANGE[1]:
+            raise ApiError(
+                400,
+                f"{path}: {value!r} is a whole number outside the 64-bit range (-2^63 to 2^64-1) that "
+                "JSON numbers keep here; JSON, and so the OpenAPI document, counts it an integer",
+            )
+    elif type(value) is list:
+        for index, item in enumerate(value):
+            _whole_numbers_fit(item, f"{path}[{index}]")
+    elif type(value) is dict:
+        for key, item in value.items():
+            _whole_numbers_fit(item, f"{path}[{key!r}]")
+
+
+async def event_body(request: Request, limit: int) -> Any:
+    """An emitted event: JSON as ``json_body`` reads it, whose whole numbers (``7``, ``7.0``, ``7e0``
+    alike, as JSON Schema counts them) fit in 64 bits."""
+    body = await read_body(request, limit)
+    if not body.strip():
+        raise ApiError(400, "the request body is empty; send JSON")
+    try:
+        event = parse_json(body)
+    except ValueError as error:
+        raise ApiError(400, f"the request body is refused: {error}") from None
+    if _WIDE_NUMBER.search(body):
+        _whole_numbers_fit(event, "event")
+    return event
 
 
 async def object_body(request: Request, allowed: set[str]) -> dict[str, Any]:

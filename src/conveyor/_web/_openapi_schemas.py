@@ -105,7 +105,8 @@ def query_params(*names: str) -> list[dict[str, Any]]:
 _INT64 = {"type": "integer", "minimum": -(2**63), "maximum": 2**64 - 1}
 _JSON_VALUE = {
     "description": (
-        "Any JSON value. Integers must fit in 64 bits (-2^63 to 2^64-1) and lists and objects may "
+        "Any JSON value. Whole numbers (7, 7.0 and 7e0 alike) must fit in 64 bits (-2^63 to 2^64-1), "
+        "other numbers are any finite double, and lists and objects may "
         f"nest at most {MAX_DEPTH} levels; the event is at most max_event_bytes (1 MiB by default) as JSON."
     ),
     "anyOf": [

@@ -36,7 +36,7 @@ from ._http import (
     block_reason,
     dead_target,
     delay_param,
-    json_body,
+    event_body,
     json_error,
     object_body,
     parse_int,
@@ -165,7 +165,7 @@ def create_app(
         key = query_value(request, "key")
         priority = priority_param(query_value(request, "priority"))
         # The event's own limit applies to its encoded JSON; the raw body may carry whitespace too.
-        event = await json_body(request, limit=2 * app.max_event_bytes + 65_536)
+        event = await event_body(request, limit=2 * app.max_event_bytes + 65_536)
         new_id = await run_in_threadpool(site.emit, event, worker, delay, key, priority)
         return JSONResponse({"id": new_id}, status_code=202)
 
