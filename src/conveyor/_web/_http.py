@@ -20,28 +20,45 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .._codec import parse_json
+from .._emitter import MAX_DELAY
 from .._priority import check_priority
 from .._registry import check_worker_name
 
 __all__ = [
     "MAX_ID",
     "MAX_LIMIT",
+    "NO_NUL_PATTERN",
+    "VISIBLE_PATTERN",
     "ApiError",
     "JSONResponse",
     "api",
+    "block_reason",
     "dead_target",
     "delay_param",
+    "event_body",
     "json_body",
     "json_error",
     "object_body",
     "parse_int",
     "path_name",
+    "priority_param",
+    "query_value",
     "query_worker",
     "route",
+    "seconds_param",
 ]
 
 MAX_LIMIT = 10_000
 MAX_ID = 2**63 - 1
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_INT = re.compile(r"-?[0-9]+")
+
+# Whitespace to both Python (str.isspace, as App.block judges a reason) and ECMAScript regexes (\s, as
+# OpenAPI tools read the document's patterns): a block reason needs one character outside it.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+VISIBLE_PATTERN = f"[^{WHITESPACE}]"
+NO_NUL_PATTERN = r"^[^\x00]*$"
+_VISIBLE = re.compile(VISIBLE_PATTERN)
 
 
 class ApiError(Exception):
@@ -100,9 +117,11 @@ class _AnyText(Convertor[str]):
 register_url_convertor("conveyor_name", _AnyText())
 
 
-def route(path: str, endpoint: Endpoint, method: str) -> Route:
-    """A Route whose pattern must match the whole path (Starlette's ``$`` lets a trailing newline by)."""
-    made = Route(path, endpoint, methods=[method])
+def route(path: str, endpoint: Endpoint, *methods: str) -> Route:
+    """A Route whose pattern must match the whole path (Starlette's ``$`` lets a trailing newline by).
+
+    Give every method of a path to one route, so a 405 there lists them all in ``Allow``."""
+    made = Route(path, endpoint, methods=list(methods))
     pattern = made.path_regex.pattern
     if pattern.endswith("$"):
         made.path_regex = re.compile(pattern[:-1] + r"\Z")
@@ -114,7 +133,7 @@ def path_name(request: Request, param: str = "name") -> str:
     return check_worker_name(request.path_params[param])
 
 
-def parse_int(text: str, what: str, minimum: int = 0, maximum: int = MAX_ID) -> int:
+def parse_int(text: str, what: str, minimum: int = 1, maximum: int = MAX_ID) -> int:
     """Plain ASCII digits only: no sign, spaces, underscores or other scripts' digits."""
     if not (text.isascii() and text.isdigit()):
         raise ApiError(400, f"{what} must be plain digits 0-9, not {text[:80]!r}")
@@ -124,28 +143,43 @@ def parse_int(text: str, what: str, minimum: int = 0, maximum: int = MAX_ID) -> 
 
 
 def query_worker(request: Request) -> str | None:
+    """``?worker=``: a worker name to filter by; absent or empty: every worker (the dashboard's form)."""
     worker = request.query_params.get("worker") or None
     return None if worker is None else check_worker_name(worker)
 
 
+def query_value(request: Request, name: str) -> str | None:
+    """An optional query parameter that, when given, must not be empty (``?key=`` is a 400)."""
+    text = request.query_params.get(name)
+    if text == "":
+        raise ApiError(400, f"{name} is empty: leave it out or give a value")
+    return text
+
+
+def seconds_param(text: str, name: str) -> float:
+    """A query parameter of seconds: a plain finite number from 0 to ``MAX_DELAY`` (10 years)."""
+    if _NUMBER.fullmatch(text) is None:
+        raise ApiError(400, f"{name} must be a number of seconds (like 5 or 0.25), not {text[:80]!r}")
+    seconds = float(text)
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_DELAY:
+        raise ApiError(
+            400, f"{name} must be seconds from 0 to {MAX_DELAY:,.0f} (10 years), not {text[:80]!r}"
+        )
+    return seconds
+
+
 def delay_param(text: str | None) -> float | None:
-    """``?delay=``: a finite number of seconds >= 0 (the App refuses one past its bound)."""
-    if not text:
-        return None
-    try:
-        delay = float(text)
-    except ValueError:
-        raise ApiError(400, f"delay must be a number of seconds, not {text[:80]!r}") from None
-    if not math.isfinite(delay) or delay < 0:
-        raise ApiError(400, f"delay must be a finite number of seconds >= 0, not {text[:80]!r}")
-    return delay
+    """``?delay=``: a finite number of seconds from 0 to ``MAX_DELAY`` (10 years)."""
+    return None if text is None else seconds_param(text, "delay")
 
 
 def priority_param(text: str | None) -> int:
     """``?priority=``: an int from -100 to 100 (default 0)."""
-    if not text:
+    if text is None:
         return 0
     try:
+        if _INT.fullmatch(text) is None or len(text) > 30:
+            raise ValueError(text)
         return check_priority(int(text, 10))
     except ValueError:
         raise ApiError(400, f"priority must be an int from -100 to 100, not {text[:80]!r}") from None
@@ -179,6 +213,42 @@ async def json_body(request: Request, *, empty: Any = ..., limit: int = 65_536) 
         raise ApiError(400, f"the request body is refused: {error}") from None
 
 
+_WIDE_NUMBER = re.compile(rb"[0-9][eE]|[0-9]{19}")
+"""A number that may be whole and past 64 bits: written with an exponent, or 19 digits in a row."""
+_WHOLE_RANGE = (-(2**63), 2**64 - 1)
+
+
+def _whole_numbers_fit(value: Any, path: str) -> None:
+    if type(value) is float:
+        if value.is_integer() and not _WHOLE_RANGE[0] <= value <= _WHOLE_RANGE[1]:
+            raise ApiError(
+                400,
+                f"{path}: {value!r} is a whole number outside the 64-bit range (-2^63 to 2^64-1) that "
+                "JSON numbers keep here; JSON, and so the OpenAPI document, counts it an integer",
+            )
+    elif type(value) is list:
+        for index, item in enumerate(value):
+            _whole_numbers_fit(item, f"{path}[{index}]")
+    elif type(value) is dict:
+        for key, item in value.items():
+            _whole_numbers_fit(item, f"{path}[{key!r}]")
+
+
+async def event_body(request: Request, limit: int) -> Any:
+    """An emitted event: JSON as ``json_body`` reads it, whose whole numbers (``7``, ``7.0``, ``7e0``
+    alike, as JSON Schema counts them) fit in 64 bits."""
+    body = await read_body(request, limit)
+    if not body.strip():
+        raise ApiError(400, "the request body is empty; send JSON")
+    try:
+        event = parse_json(body)
+    except ValueError as error:
+        raise ApiError(400, f"the request body is refused: {error}") from None
+    if _WIDE_NUMBER.search(body):
+        _whole_numbers_fit(event, "event")
+    return event
+
+
 async def object_body(request: Request, allowed: set[str]) -> dict[str, Any]:
     data = await json_body(request, empty={})
     if not isinstance(data, dict):
@@ -189,14 +259,24 @@ async def object_body(request: Request, allowed: set[str]) -> dict[str, Any]:
     return data
 
 
+def block_reason(data: dict[str, Any]) -> str:
+    """A block's reason: a str with a visible (non-space) character and no NUL."""
+    reason = data.get("reason")
+    if not isinstance(reason, str) or _VISIBLE.search(reason) is None or "\x00" in reason:
+        raise ApiError(400, 'send {"reason": "<why>"}: a block needs a reason with visible text and no NUL')
+    return reason
+
+
 def dead_target(data: dict[str, Any]) -> dict[str, Any]:
     if ("id" in data) == ("worker" in data):
         raise ApiError(400, 'send {"id": <message id>} or {"worker": "<name>"}, exactly one of them')
     if "id" in data:
         value = data["id"]
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 7.0: an integer to JSON Schema (and so to the OpenAPI document)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ApiError(400, f"id must be an integer, not {type(value).__name__}")
-        if not 0 <= value <= MAX_ID:
-            raise ApiError(400, f"id must be between 0 and {MAX_ID}, not {value}")
+        if not 1 <= value <= MAX_ID:
+            raise ApiError(400, f"id must be between 1 and {MAX_ID}, not {value}")
         return {"id": value}
     return {"worker": check_worker_name(data["worker"])}

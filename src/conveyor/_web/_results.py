@@ -8,7 +8,6 @@ It answers as soon as the message finished or ``wait`` seconds passed (at most `
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -16,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .._results import finished_json
-from ._http import ApiError, JSONResponse, api, parse_int, route
+from ._http import ApiError, JSONResponse, api, parse_int, query_value, route, seconds_param
 
 if TYPE_CHECKING:
     from .._app import App
@@ -28,22 +27,15 @@ MAX_WAIT = 30.0
 
 
 def wait_param(text: str | None) -> float:
-    if not text:
-        return 0.0
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise ApiError(400, f"wait must be a number of seconds, not {text[:80]!r}") from None
-    if math.isnan(seconds) or seconds < 0:
-        raise ApiError(400, f"wait must be a number of seconds >= 0, not {text[:80]!r}")
-    return min(seconds, MAX_WAIT)
+    """``?wait=``: seconds from 0 to 10 years (left out: 0), cut to ``MAX_WAIT``."""
+    return 0.0 if text is None else min(seconds_param(text, "wait"), MAX_WAIT)
 
 
 def result_routes(app: App) -> list[Route]:
     @api
     async def result(request: Request) -> Response:
         message_id = parse_int(request.path_params["id"], "message id", 1)
-        wait = wait_param(request.query_params.get("wait"))
+        wait = wait_param(query_value(request, "wait"))
         found = await app.results_hub.await_(message_id, wait)
         shown = finished_json(message_id, found)
         if shown["state"] == "unknown":

@@ -33,14 +33,16 @@ from ._http import (
     ApiError,
     JSONResponse,
     api,
+    block_reason,
     dead_target,
     delay_param,
-    json_body,
+    event_body,
     json_error,
     object_body,
     parse_int,
     path_name,
     priority_param,
+    query_value,
     query_worker,
     route,
 )
@@ -124,10 +126,7 @@ def create_app(
     @api
     async def block(request: Request) -> Response:
         name = path_name(request)
-        data = await object_body(request, {"reason"})
-        reason = data.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise ApiError(400, 'send {"reason": "<why>"}: a block needs a non-empty reason')
+        reason = block_reason(await object_body(request, {"reason"}))
         await run_in_threadpool(app.block, name, reason)
         return JSONResponse({"worker": name, "blocked": reason})
 
@@ -163,11 +162,11 @@ def create_app(
     @api
     async def emit(request: Request) -> Response:
         worker = path_name(request, "worker")
-        delay = delay_param(request.query_params.get("delay"))
-        key = request.query_params.get("key") or None
-        priority = priority_param(request.query_params.get("priority"))
+        delay = delay_param(query_value(request, "delay"))
+        key = query_value(request, "key")
+        priority = priority_param(query_value(request, "priority"))
         # The event's own limit applies to its encoded JSON; the raw body may carry whitespace too.
-        event = await json_body(request, limit=2 * app.max_event_bytes + 65_536)
+        event = await event_body(request, limit=2 * app.max_event_bytes + 65_536)
         new_id = await run_in_threadpool(site.emit, event, worker, delay, key, priority)
         return JSONResponse({"id": new_id}, status_code=202)
 
@@ -177,7 +176,7 @@ def create_app(
         state = request.query_params.get("state") or None
         if state is not None and state not in STATES:
             raise ApiError(400, f"state must be one of {', '.join(STATES)}, not {state[:80]!r}")
-        limit = parse_int(request.query_params.get("limit") or "100", "limit", 1, MAX_LIMIT)
+        limit = parse_int(query_value(request, "limit") or "100", "limit", 1, MAX_LIMIT)
         return JSONResponse(await run_in_threadpool(app.messages, worker, state, limit))
 
     @api
@@ -199,6 +198,9 @@ def create_app(
             )
         site.metrics.removed(None, 1)
         return JSONResponse({"id": message_id, "cancelled": True})
+
+    async def one_message(request: Request) -> Response:
+        return await (cancel if request.method == "DELETE" else message)(request)
 
     # -- dead letters and unknown workers --------------------------------------------------------
     @api
@@ -265,8 +267,7 @@ def create_app(
         route("/api/workers/{name:conveyor_name}/traces", traces, "GET"),
         route("/api/emit/{worker:conveyor_name}", emit, "POST"),
         route("/api/messages", messages, "GET"),
-        route("/api/messages/{id}", message, "GET"),
-        route("/api/messages/{id}", cancel, "DELETE"),
+        route("/api/messages/{id}", one_message, "GET", "DELETE"),
         *result_routes(app),
         route("/api/dead", dead, "GET"),
         route("/api/dead/retry", retry_dead, "POST"),
