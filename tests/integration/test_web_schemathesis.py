@@ -81,7 +81,7 @@ def served(asgi: ASGIApp) -> ASGIApp:
 def web_schema(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenApiSchema]:
     url = request.getfixturevalue("pg_url") if request.param == "postgres" else f"sqlite:///{tmp_path}/c.db"
     app = seeded_app(url)
-    web = create_app(app, token=TOKEN, poll=0.05)
+    web = create_app(app, token=TOKEN, poll=0.05, max_wait=0.2)  # long polls answer within 5 s
     schema = from_asgi("/openapi.json", served(web), headers=HEADERS)
     schema.config.update(headers=HEADERS, request_timeout=5)
     schema.config.max_stream_events = 1  # the stream is endless: its first event is enough to check

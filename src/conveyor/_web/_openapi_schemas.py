@@ -92,7 +92,7 @@ _QUERY: dict[str, dict[str, Any]] = {
     },
     "wait": {
         "schema": {"type": "number", "minimum": 0, "maximum": MAX_DELAY, "default": 0},
-        "description": "Seconds to wait for the message to finish; more than 30 waits 30.",
+        "description": "Seconds to wait for it to finish (at most the server's cap, 30 s by default).",
     },
     "priority": {
         "schema": {"type": "integer", "minimum": -100, "maximum": 100, "default": 0},

@@ -23,19 +23,20 @@ if TYPE_CHECKING:
 __all__ = ["MAX_WAIT", "result_routes"]
 
 MAX_WAIT = 30.0
-"""The longest one request waits (a client that wants longer asks again)."""
+"""The longest one request waits by default (a client that wants longer asks again; ``create_app``'s
+``max_wait`` sets another)."""
 
 
-def wait_param(text: str | None) -> float:
-    """``?wait=``: seconds from 0 to 10 years (left out: 0), cut to ``MAX_WAIT``."""
-    return 0.0 if text is None else min(seconds_param(text, "wait"), MAX_WAIT)
+def wait_param(text: str | None, cap: float) -> float:
+    """``?wait=``: seconds from 0 to 10 years (left out: 0), cut to ``cap``."""
+    return 0.0 if text is None else min(seconds_param(text, "wait"), cap)
 
 
-def result_routes(app: App) -> list[Route]:
+def result_routes(app: App, max_wait: float = MAX_WAIT) -> list[Route]:
     @api
     async def result(request: Request) -> Response:
         message_id = parse_int(request.path_params["id"], "message id", 1)
-        wait = wait_param(query_value(request, "wait"))
+        wait = wait_param(query_value(request, "wait"), max_wait)
         found = await app.results_hub.await_(message_id, wait)
         shown = finished_json(message_id, found)
         if shown["state"] == "unknown":

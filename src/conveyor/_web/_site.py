@@ -50,7 +50,7 @@ from ._live import Live
 from ._metrics import Metrics
 from ._openapi import openapi_document
 from ._pages import Pages
-from ._results import result_routes
+from ._results import MAX_WAIT, result_routes
 from ._schedules import schedule_routes
 from ._server import check_token
 
@@ -92,6 +92,7 @@ def create_app(
     allowed_hosts: list[str] | None = None,
     poll: float = 0.5,
     max_streams: int = 100,
+    max_wait: float = MAX_WAIT,
 ) -> Starlette:
     """The web face of ``app`` as an ASGI app, to serve alone or mount (``Mount("/conveyor", ...)``).
 
@@ -100,7 +101,8 @@ def create_app(
     under loopback host names (and ``allowed_hosts``), which stops DNS rebinding. Writes need the
     ``X-Conveyor-Request`` header and are refused from other sites (Origin / Sec-Fetch-Site).
     ``poll``: seconds between the dashboard's live updates and the metrics samples. ``max_streams``:
-    how many live dashboard streams may be open at once (503 past it).
+    how many live dashboard streams may be open at once (503 past it). ``max_wait``: the longest a
+    result long poll (``GET /api/messages/{id}/result?wait=``) waits before it answers ``pending``.
     """
     secret = check_token(os.environ.get("CONVEYOR_TOKEN", "") if token is None else token)
     site = Site(app, poll, max_streams)
@@ -268,7 +270,7 @@ def create_app(
         route("/api/emit/{worker:conveyor_name}", emit, "POST"),
         route("/api/messages", messages, "GET"),
         route("/api/messages/{id}", one_message, "GET", "DELETE"),
-        *result_routes(app),
+        *result_routes(app, max_wait),
         route("/api/dead", dead, "GET"),
         route("/api/dead/retry", retry_dead, "POST"),
         route("/api/dead/discard", discard_dead, "POST"),
