@@ -25,6 +25,7 @@ def web(
     allowed_hosts: list[str] | None = None,
     poll: float = 0.5,
     max_streams: int = 100,
+    max_wait: float = 30.0,
 ) -> Starlette:
     """The dashboard, JSON API, ``/metrics`` and ``/openapi.json`` of ``app`` as an ASGI app.
 
@@ -35,7 +36,8 @@ def web(
     printable ASCII). Without a token only loopback clients are answered, under loopback host names
     or ``allowed_hosts``: behind a proxy, set a token. Writes need the ``X-Conveyor-Request`` header.
     ``poll``: seconds between live dashboard updates and metrics samples. ``max_streams``: how many
-    live dashboard streams may be open at once (503 past it).
+    live dashboard streams may be open at once (503 past it). ``max_wait``: the longest a result long
+    poll (``GET /api/messages/{id}/result?wait=``) waits before it answers ``pending``.
     """
     try:
         from ._site import create_app as build
@@ -43,7 +45,9 @@ def web(
         raise ImportError(
             f'conveyor.web needs the web extra: pip install "conveyor[web]" ({error})'
         ) from error
-    return build(app, token=token, allowed_hosts=allowed_hosts, poll=poll, max_streams=max_streams)
+    return build(
+        app, token=token, allowed_hosts=allowed_hosts, poll=poll, max_streams=max_streams, max_wait=max_wait
+    )
 
 
 create_app = web
