@@ -8,6 +8,7 @@ many hosts agree on one clock (PostgreSQL's) rather than on each host's.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,7 +30,7 @@ __all__ = [
     "StoreCounts",
     "TraceRecord",
     "Wakeups",
-    "claim_order",
+    "claimed_in_order",
 ]
 
 
@@ -76,9 +77,17 @@ class Claimed:
     """A group's ``then`` message: the members' ids as a JSON array."""
 
 
-def claim_order(claimed: Claimed) -> tuple[int, float, int]:
-    """The order a runner starts what one claim returned: priority (highest first), run_at, id."""
-    return (-claimed.priority, claimed.run_at, claimed.id)
+_RUN_ORDER = operator.itemgetter(4, 0)  # a claim row's run_at, id
+_PRIORITY = operator.itemgetter(13)  # a claim row's priority
+
+
+def claimed_in_order(rows: list[Any]) -> list[Claimed]:
+    """A claim's rows (``Claimed``'s fields in order) as the runner starts them: priority (highest
+    first), then run_at, then id. The priority sort runs only when a row has a priority other than 0."""
+    rows.sort(key=_RUN_ORDER)
+    if any(map(_PRIORITY, rows)):
+        rows.sort(key=_PRIORITY, reverse=True)  # stable: run_at, id stay in order within a priority
+    return [Claimed(*row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

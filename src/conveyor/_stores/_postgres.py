@@ -33,7 +33,7 @@ from .._errors import StoreNotFound
 from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
 from . import _rows
-from ._base import Claimed, NewMessage, RateState, Settlement, StoreCounts, claim_order
+from ._base import Claimed, NewMessage, RateState, Settlement, StoreCounts, claimed_in_order
 from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
 from ._pg_results import PostgresResults
@@ -254,7 +254,7 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
         self._spread.observe(runner, (row[1] for row in rows))
         with self._held_lock:
             self._held.setdefault(runner, set()).update(row[0] for row in rows)
-        return sorted((Claimed(*row) for row in rows), key=claim_order)
+        return claimed_in_order(rows)
 
     def settle(self, runner: str, batch: Settlement) -> None:
         if not batch:

@@ -18,7 +18,7 @@ import orjson
 from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
 from . import _rows
-from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups, claim_order
+from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups, claimed_in_order
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite_gate import WriterGate
@@ -556,7 +556,7 @@ def _busy(error: sqlite3.OperationalError) -> bool:
 
 
 def _claimed(rows: list[Any]) -> list[Claimed]:
-    return sorted((Claimed(*row) for row in rows), key=claim_order)
+    return claimed_in_order(rows)
 
 
 def _kept_traces(batch: Settlement) -> list[Any]:
