@@ -10,6 +10,7 @@ per batch, not one per message. Each write stays its own transaction, as ``emit`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -84,10 +85,8 @@ def _serve(queue: SimpleQueue[_Write | None]) -> None:
                 entry = (future, False, error)
             done.setdefault(loop, []).append(entry)
         for loop, entries in done.items():
-            try:
+            with contextlib.suppress(RuntimeError):  # a loop closed while its write ran: none waits
                 loop.call_soon_threadsafe(_settle, entries)
-            except RuntimeError:  # that loop was closed while its write ran: nobody is waiting
-                pass
         if stop:
             return
 
