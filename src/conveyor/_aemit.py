@@ -4,7 +4,7 @@ The event is checked and encoded on the caller's loop, exactly as ``emit`` does 
 ordinary event); the store write runs on the app's emit thread, so the loop never waits on the database.
 One thread per app and process serves every loop: it takes all the writes that are waiting at once and
 hands their results back to each loop in one call, so many concurrent ``aemit`` calls cost one loop wake-up
-per batch, not one per message. Each write stays its own transaction, as ``emit`` makes it.
+per batch, not one per message; the plain ones among them (no key, no ``conn``) share one transaction.
 """
 
 from __future__ import annotations
@@ -20,11 +20,27 @@ from typing import Any
 
 from ._emitter import Emitter
 from ._groups import emit_group
+from ._stores import NewMessage, Store
 
 __all__ = ["EmitThread", "aemit", "aemit_many"]
 
 _Write = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
 _Done = tuple["asyncio.Future[Any]", bool, Any]
+
+
+class _Plain:
+    """``enqueue`` of one message without a key or a caller's connection: such writes, waiting at the same
+    time, go to their store together in one transaction (one commit instead of one each); if that
+    transaction fails, each is written alone so that every caller gets its own outcome."""
+
+    __slots__ = ("message", "store")
+
+    def __init__(self, store: Store, message: NewMessage) -> None:
+        self.store = store
+        self.message = message
+
+    def __call__(self) -> list[int]:
+        return self.store.enqueue([self.message])
 
 
 class EmitThread:
@@ -73,12 +89,11 @@ def _serve(queue: SimpleQueue[_Write | None]) -> None:
         while not queue.empty():  # everything waiting now: one hand-back per loop for all of it
             batch.append(queue.get())
         done: dict[asyncio.AbstractEventLoop, list[_Done]] = {}
-        stop = False
-        for item in batch:
-            if item is None:
-                stop = True
-                continue
-            loop, future, fn, args = item
+        stop = None in batch
+        writes = [item for item in batch if item is not None]
+        if len(writes) > 1:
+            writes = _together(writes, done)
+        for loop, future, fn, args in writes:
             try:
                 entry: _Done = (future, True, fn(*args))
             except BaseException as error:  # handed to the awaiting coroutine, raised there
@@ -89,6 +104,30 @@ def _serve(queue: SimpleQueue[_Write | None]) -> None:
                 loop.call_soon_threadsafe(_settle, entries)
         if stop:
             return
+
+
+def _together(writes: list[_Write], done: dict[asyncio.AbstractEventLoop, list[_Done]]) -> list[_Write]:
+    """Write the plain enqueues of ``writes`` one transaction per store; return the writes left to do."""
+    plain: dict[int, list[tuple[_Write, _Plain]]] = {}
+    rest: list[_Write] = []
+    for write in writes:
+        fn = write[2]
+        if isinstance(fn, _Plain):
+            plain.setdefault(id(fn.store), []).append((write, fn))
+        else:
+            rest.append(write)
+    for group in plain.values():
+        if len(group) == 1:
+            rest.append(group[0][0])
+            continue
+        try:
+            ids = group[0][1].store.enqueue([p.message for _, p in group])
+        except Exception:  # nothing was written: each one alone, so that each gets its own outcome
+            rest.extend(w for w, _ in group)
+            continue
+        for ((loop, future, _, _), _), message_id in zip(group, ids, strict=True):
+            done.setdefault(loop, []).append((future, True, [message_id]))
+    return rest
 
 
 def _settle(entries: list[_Done]) -> None:
@@ -113,7 +152,10 @@ async def aemit(  # noqa: PLR0917 - App.emit's signature
     priority: int,
 ) -> int:
     message = emitter.prepare(event, worker, delay=delay, at=at, key=key, priority=priority)
-    ids: list[int] = await thread.call(emitter.store.enqueue, [message], conn)
+    if conn is None and message.key is None:
+        ids: list[int] = await thread.call(_Plain(emitter.store, message))
+    else:
+        ids = await thread.call(emitter.store.enqueue, [message], conn)
     return ids[0]
 
 
