@@ -24,6 +24,12 @@ def test_the_plugin_is_registered_through_pytest11() -> None:
     assert project["entry-points"]["pytest11"] == {"conveyor": "conveyor.testing"}
 
 
+def test_the_documented_example_passes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_signup=(ROOT / "examples" / "pytest_example.py").read_text())
+    result = pytester.runpytest(*_plugin_args())
+    result.assert_outcomes(passed=2)
+
+
 def test_a_fresh_app_per_test_drain_and_emitted(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
