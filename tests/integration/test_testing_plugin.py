@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -19,9 +22,32 @@ def _plugin_args() -> list[str]:
     return [] if "conveyor.testing" in installed else ["-p", "conveyor.testing"]
 
 
-def test_the_plugin_is_registered_through_pytest11() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["entry-points"]["pytest11"] == {"conveyor": "conveyor.testing"}
+def test_the_plugin_is_registered_through_pytest11(pytester: pytest.Pytester) -> None:
+    """pyproject.toml's ``pytest11`` entry, as an installed distribution declares it, loads the plugin in
+    a plain ``pytest`` run; ``-p no:conveyor`` leaves it out."""
+    entries = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["pytest11"]
+    assert entries == {"conveyor": "conveyor.testing"}
+    dist = pytester.mkdir("site") / "conveyor_entry_check-0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: conveyor-entry-check\nVersion: 0\n")
+    (dist / "entry_points.txt").write_text(
+        "[pytest11]\n" + "".join(f"{name} = {value}\n" for name, value in entries.items())
+    )
+    pytester.makepyfile("def test_it(conveyor_app):\n    assert conveyor_app.messages() == []\n")
+    installed = {e.value for e in importlib.metadata.entry_points(group="pytest11")}
+    path = [str(pytester.path / "site")] if "conveyor.testing" not in installed else []
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*path, str(ROOT / "src")])}
+    env.pop("PYTEST_ADDOPTS", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+        return subprocess.run(
+            command, check=False, cwd=pytester.path, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    assert run().returncode == 0
+    left_out = run("-p", "no:conveyor")
+    assert left_out.returncode == 1 and "fixture 'conveyor_app' not found" in left_out.stdout
 
 
 def test_the_documented_example_passes(pytester: pytest.Pytester) -> None:
