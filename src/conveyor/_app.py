@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from ._aemit import EmitThread, aemit, aemit_many
 from ._codec import storable_text
 from ._control import DEFAULT_MAX_SNOOZES
 from ._emitter import MAX_DELAY, Emitter
@@ -61,6 +62,7 @@ class App:
         self._store: Store | None = None if isinstance(store, str) or store is None else store
         self._emitter: Emitter | None = None
         self._hub: ResultHub | None = None
+        self._emit_thread = EmitThread()
         self._lock = threading.Lock()
 
     # -- workers ---------------------------------------------------------------------------------
@@ -174,6 +176,7 @@ class App:
         self._url = url
 
     def close(self) -> None:
+        self._emit_thread.close()
         if self._hub is not None:
             self._hub.close()
             self._hub = None
@@ -206,6 +209,27 @@ class App:
         if then is None:
             return self.emitter.emit_many(items)
         return emit_group(self.emitter, items, then)
+
+    async def aemit(  # noqa: PLR0917 - the contract's signature
+        self,
+        event: Any,
+        worker: str,
+        delay: float | None = None,
+        at: datetime | None = None,
+        key: str | None = None,
+        conn: Any = None,
+        *,
+        priority: int = 0,
+    ) -> int:
+        """``emit`` for coroutines: same arguments and errors; the store write runs on the app's emit
+        thread, never blocking the event loop (docs/fitting-in.md)."""
+        return await aemit(self.emitter, self._emit_thread, event, worker, delay, at, key, conn, priority)
+
+    async def aemit_many(
+        self, items: Iterable[tuple[Any, ...]], then: tuple[Any, ...] | None = None
+    ) -> list[int]:
+        """``emit_many`` for coroutines: same arguments and errors, never blocking the event loop."""
+        return await aemit_many(self.emitter, self._emit_thread, items, then)
 
     # -- rules -----------------------------------------------------------------------------------
     def pause(self, name: str) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,3 +23,34 @@ def test_quickstart_runs(tmp_path: Path) -> None:
     assert "sending 'welcome' to ada@example.com (attempt 1, parent 1)" in out
     assert "processed 2 messages" in out
     assert "['WARNING shop: new user ada@example.com']" in out
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx`")  # starlette prefers httpx2; either works
+def test_fastapi_example_emits_runs_and_mounts_the_dashboard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("CONVEYOR_STORE", f"sqlite:///{tmp_path / 'shop.db'}")
+    monkeypatch.setenv("CONVEYOR_TOKEN", "a-token-for-the-example-test")
+    spec = importlib.util.spec_from_file_location("fastapi_example", ROOT / "examples" / "fastapi_app.py")
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    with TestClient(example.api) as client:  # runs the lifespan: its runner handles the messages
+        first = client.post("/signups", json={"email": "ada@example.com"})
+        assert first.status_code == 202
+        message_id = first.json()["message"]
+        again = client.post("/signups", json={"email": "ada@example.com"})
+        done = client.get(f"/signups/{message_id}")
+        assert done.json() == {"result": "welcome sent to ada@example.com"}
+        assert again.json()["message"] in (message_id, message_id + 1)  # the key while it was queued
+        assert client.post("/signups", json={"email": 7}).status_code == 422
+        workers = client.get(
+            "/conveyor/api/workers", headers={"Authorization": "Bearer a-token-for-the-example-test"}
+        )
+        assert workers.status_code == 200
+        assert "send-welcome" in workers.text
+        assert client.get("/conveyor/api/workers").status_code == 401
+    assert example.app.messages() == []  # the lifespan's runner finished what was emitted
+    example.app.close()

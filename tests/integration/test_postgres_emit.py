@@ -252,3 +252,20 @@ def test_a_lane_connection_whose_setup_fails_is_closed_and_not_counted(pg_url: s
         with pytest.raises(psycopg.errors.UndefinedTable):
             lane.get()
     assert len(opened) == 2 and all(c.closed for c in opened)
+
+
+def test_aemit_with_conn_commits_or_rolls_back_with_the_callers_transaction(
+    pg_app: conveyor.App, pg_url: str
+) -> None:
+    async def go(conn: psycopg.Connection[Any]) -> int:
+        return await pg_app.aemit({"order": 2}, "w", conn=conn)
+
+    with psycopg.connect(pg_url) as conn:
+        asyncio.run(go(conn))
+        assert pg_app.messages() == []  # inside the caller's open transaction
+        conn.rollback()
+    assert pg_app.messages() == []
+    with psycopg.connect(pg_url) as conn:
+        message_id = asyncio.run(go(conn))
+        conn.commit()
+    assert [m.id for m in pg_app.messages()] == [message_id]
