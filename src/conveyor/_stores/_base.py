@@ -17,6 +17,7 @@ from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
 
 __all__ = [
+    "RUNNER_TTL",
     "Claimed",
     "DueTicks",
     "NewMessage",
@@ -32,6 +33,10 @@ __all__ = [
     "Wakeups",
     "claimed_in_order",
 ]
+
+
+RUNNER_TTL = 30.0
+"""Seconds a runner unseen for this long no longer counts as defining its workers."""
 
 
 @dataclass(slots=True)

@@ -33,7 +33,7 @@ from .._errors import StoreNotFound
 from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
 from . import _rows
-from ._base import Claimed, NewMessage, RateState, Settlement, StoreCounts, claimed_in_order
+from ._base import RUNNER_TTL, Claimed, NewMessage, RateState, Settlement, StoreCounts, claimed_in_order
 from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
 from ._pg_results import PostgresResults
@@ -42,7 +42,7 @@ from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
 from ._pg_wakeups import PostgresWakeups
 from ._spread import ClaimSpread
 from ._sql import migrations
-from ._sqlite import RUNNER_TTL, StoreVersionError, _kept_traces
+from ._sqlite import StoreVersionError, _kept_traces
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore", "PostgresWakeups", "parse_url"]
 

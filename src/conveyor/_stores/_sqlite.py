@@ -15,31 +15,30 @@ from urllib.parse import quote
 
 import orjson
 
-from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
-from . import _rows
-from ._base import Claimed, NewMessage, Settlement, StoreCounts, Wakeups, claimed_in_order
+from ._base import RUNNER_TTL, Claimed, NewMessage, Settlement, Wakeups, claimed_in_order
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite_gate import WriterGate
 from ._sqlite_groups import SQLiteGroups
 from ._sqlite_rates import SQLiteRates, advance, rooms
+from ._sqlite_reads import SQLiteReads
 from ._sqlite_results import SQLiteResults
 from ._sqlite_schedules import SQLiteSchedules
+from ._sqlite_tally import Tally
 
 __all__ = ["SQLiteStore", "StoreVersionError"]
 
 _MIN_SQLITE = (3, 35, 0)  # UPDATE … RETURNING
 _BUSY_STEPS = (0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001)
 """Seconds between attempts to take the write lock from another process (then every 1 ms)."""
-RUNNER_TTL = 30.0  # a runner unseen for this long no longer counts as defining its workers
 
 
 class StoreVersionError(RuntimeError):
     """The database was written by a newer Conveyor than this one."""
 
 
-class SQLiteStore(SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups):
+class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups):
     """Store on one SQLite database. ``path`` ``":memory:"`` keeps it in this process only."""
 
     runner_ttl = RUNNER_TTL
@@ -294,7 +293,7 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups):
             params["paced"] = "{}"
             rows = db.execute(self._q.claim, params).fetchall()
         self._spread.observe(runner, (row[1] for row in rows))
-        tally = _Tally()
+        tally = Tally()
         tally.move((row[1] for row in rows), "queued", "running")
         tally.apply(db, self._q.count_add)
         return rows
@@ -310,7 +309,7 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups):
     def _settle_in(self, db: sqlite3.Connection, runner: str, batch: Settlement) -> None:
         now = time.time()
         q = self._q
-        tally = _Tally()
+        tally = Tally()
         if batch.complete:
             db.execute(q.raise_id_floor)
             for worker, state in db.execute(q.complete, (orjson.dumps(batch.complete).decode(),)):
@@ -397,47 +396,6 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups):
             row = self._db.execute(self._q.next_due, params).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
-    # -- reading ---------------------------------------------------------------------------------
-    def counts(self) -> list[StoreCounts]:
-        with self._lock:
-            rows = self._db.execute(self._q.counts, {"now": time.time()}).fetchall()
-            rules = {w: (bool(p), b) for w, p, b in self._db.execute(self._q.rules)}
-        out = [StoreCounts(w, q, s, r, d, *rules.pop(w, (False, None))) for w, q, s, r, d in rows]
-        out.extend(StoreCounts(w, 0, 0, 0, 0, p, b) for w, (p, b) in rules.items())
-        return out
-
-    def unknown(self, defined: Sequence[str]) -> list[UnknownWorker]:
-        with self._lock:
-            rows = self._db.execute(
-                self._q.unknown, {"defined": orjson.dumps(list(defined)).decode()}
-            ).fetchall()
-        return _rows.unknown(rows)
-
-    def live_workers(self) -> set[str]:
-        with self._lock:
-            rows = self._db.execute(self._q.live_workers, (time.time() - RUNNER_TTL,))
-            return {w for (w,) in rows}
-
-    def messages(self, worker: str | None, state: State | None, limit: int) -> list[Message]:
-        now = time.time()
-        with self._lock:
-            rows = self._db.execute(
-                self._q.messages, {"worker": worker, "state": state, "now": now, "limit": limit}
-            ).fetchall()
-        return _rows.messages(rows, now)
-
-    def message(self, message_id: int) -> Message | None:
-        now = time.time()
-        with self._lock:
-            rows = self._db.execute(self._q.message, (message_id,)).fetchall()
-        found = _rows.messages(rows, now)
-        return found[0] if found else None
-
-    def traces(self, worker: str) -> list[Trace]:
-        with self._lock:
-            rows = self._db.execute(self._q.traces, (worker,)).fetchall()
-        return _rows.traces(rows)
-
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:
         fired: list[int] = []
@@ -456,7 +414,7 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups):
             db.execute(self._q.raise_id_floor)
             members = [i for (i,) in db.execute(self._q.group_queued, (worker,))]
             purged: int = db.execute(self._q.purge, (worker,)).rowcount
-            tally = _Tally()
+            tally = Tally()
             tally.add(worker, "queued", -purged)
             tally.apply(db, self._q.count_add)
             if members:  # they leave their groups; the last one of a group emits its then message
@@ -480,7 +438,7 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups):
         self, db: sqlite3.Connection, rows: Iterable[Sequence[Any]], source: str | None, target: str | None
     ) -> int:
         """Count the messages a statement moved (rows starting with their worker); return how many."""
-        tally = _Tally()
+        tally = Tally()
         moved = tally.move(_first(rows), source, target)
         tally.apply(db, self._q.count_add)
         return moved
@@ -515,39 +473,6 @@ class SQLiteStore(SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups):
 
 def _first(rows: Iterable[Sequence[Any]]) -> Iterator[Any]:
     return (row[0] for row in rows)
-
-
-class _Tally:
-    """Net changes to ``counts`` per (worker, state) made by one transaction's statements, added once at
-    its end (count_add.sql; migrations/0005_statement_counts.sql): a claim of 50 messages of one worker
-    is two counts writes, not a hundred trigger runs."""
-
-    __slots__ = ("_net",)
-
-    def __init__(self) -> None:
-        self._net: dict[tuple[str, str], int] = {}
-
-    def add(self, worker: str, state: str, n: int) -> None:
-        key = (worker, state)
-        self._net[key] = self._net.get(key, 0) + n
-
-    def move(self, workers: Iterable[str], source: str | None, target: str | None) -> int:
-        """Messages of these workers (one name per message) left ``source`` for ``target`` (None: created
-        or deleted). Returns how many."""
-        per: dict[str, int] = {}
-        for name in workers:
-            per[name] = per.get(name, 0) + 1
-        for name, k in per.items():
-            if source is not None:
-                self.add(name, source, -k)
-            if target is not None:
-                self.add(name, target, k)
-        return sum(per.values())
-
-    def apply(self, db: sqlite3.Connection, count_add: str) -> None:
-        changes = [(w, state, n) for (w, state), n in self._net.items() if n]
-        if changes:
-            db.executemany(count_add, changes)
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
