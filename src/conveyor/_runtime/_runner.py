@@ -30,10 +30,12 @@ from .._stores import Claimed, Settlement, Store
 from .._stores._base import Wakeups
 from ._executor import OK, Job, Outcome, SyncPool, outcome_of, timeout_outcome
 from ._logs import capture_logs
+from ._memory import resident_bytes
 from ._plugins import plugins_for, start_plugins, stop_plugins
 from ._recording import Recorder
 from ._settle import is_data_error, settle_apart
 from ._traces import TraceBuffer
+from ._watchdog import RETIRE_STUCK, Watchdog
 
 __all__ = [
     "RETIRE_MAX_MEMORY",
@@ -82,10 +84,9 @@ DUE_LATE = 0.0002
 """Added to the sleep until a message falls due, so that the claim finds it due."""
 RETIRE_MAX_TASKS = "max-tasks"
 RETIRE_MAX_MEMORY = "max-memory"
-RETIRE_STUCK = "stuck"
 
 
-class Runner(Recorder):
+class Runner(Watchdog, Recorder):
     def __init__(
         self,
         registry: Registry,
@@ -462,73 +463,6 @@ class Runner(Recorder):
                 log.warning("runner %s: heartbeat failed (%s)", self.id, error)
             await asyncio.sleep(every)
 
-    def _watch(self) -> None:
-        """Time out sync handlers; retire the runner when a timed-out one keeps its thread too long.
-
-        A timer callback on the loop, armed only while sync handlers run or are stuck."""
-        self._watch_timer = None
-        pool = self._pool
-        now = time.monotonic()
-        next_at: float | None = None
-        for job in list(pool.running.values()):
-            if job.abandoned or job.deadline is None:
-                continue
-            if job.deadline <= now:
-                self._timed_out(job)
-            else:
-                next_at = job.deadline if next_at is None else min(next_at, job.deadline)
-        for job in list(pool.stuck.values()):
-            assert job.stuck_at is not None
-            limit = job.stuck_at + self._stuck_grace(job.spec)
-            if limit <= now:
-                if self.exit_reason is None:
-                    log.error(
-                        "runner %s: a %r handler is still running %g s past its timeout; "
-                        "this runner will be replaced",
-                        self.id,
-                        job.spec.name,
-                        now - job.stuck_at,
-                    )
-                self._retire(RETIRE_STUCK)
-            else:
-                next_at = limit if next_at is None else min(next_at, limit)
-        if self._sync_inflight and self._min_sync_timeout is not None:
-            # a queued job starts later, with a deadline at least this far away
-            soon = now + self._min_sync_timeout
-            next_at = soon if next_at is None else min(next_at, soon)
-        if next_at is not None:
-            self._arm_watch(next_at)
-
-    def _arm_watch(self, at: float) -> None:
-        timer = self._watch_timer
-        if timer is not None:
-            if timer.when() <= at:
-                return
-            timer.cancel()
-        assert self._loop is not None
-        self._watch_timer = self._loop.call_at(at, self._watch)
-
-    def _stuck_grace(self, spec: WorkerSpec) -> float:
-        if self.options.stuck_grace is not None:
-            return self.options.stuck_grace
-        return min(30.0, max(1.0, spec.timeout or 1.0))
-
-    def _timed_out(self, job: Job) -> None:
-        c = job.claimed
-        if self._inflight.pop(c.id, None) is None:
-            return
-        self._pool.write_off(job)
-        self._sync_inflight -= 1
-        log.warning(
-            "runner %s: message %d (%s) passed its timeout of %g s; its thread is written off",
-            self.id,
-            c.id,
-            c.worker,
-            job.spec.timeout or 0,
-        )
-        self._record(job.spec, c, job.ctx, timeout_outcome(job.spec))
-        self._settled_one()
-
     async def _io(self, fn: Any, *args: Any) -> Any:
         self._io_busy += 1
         try:
@@ -706,15 +640,3 @@ def _skew(stamped: float, issued: float, answered: float) -> float:
 def _resolve(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
-
-
-def resident_bytes() -> int | None:
-    """This process's resident set size (Linux ``/proc``), or None where it cannot be read."""
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
