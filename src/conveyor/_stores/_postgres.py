@@ -232,24 +232,27 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
     ) -> list[Claimed]:
         if not limits or limit <= 0:
             return []
-        paced = [rates.get(w) for w in limits] if rates else [None] * len(limits)
         params = {
             "workers": list(limits),
             "caps": [limits[w] for w in limits],
-            "rate_ns": [None if r is None else r.n for r in paced],
-            "rate_periods": [None if r is None else r.period for r in paced],
             "limit": limit,
             "per_worker": self._spread.per_worker(runner, limit),
             "runner": runner,
             "lease": float(lease),
         }
+        query = self._q.claim
+        if rates:  # some worker has a rate: the statement that also reads and moves the buckets
+            query = self._q.claim_paced
+            paced = [rates.get(w) for w in limits]
+            params["rate_ns"] = [None if r is None else r.n for r in paced]
+            params["rate_periods"] = [None if r is None else r.period for r in paced]
         with self._runner_conn() as (conn, pooled):
             if pooled:
                 with conn.pipeline(), conn.transaction():
                     conn.execute(self._q.runner_transaction)
-                    cur = conn.execute(self._q.claim, params, prepare=True)
+                    cur = conn.execute(query, params, prepare=True)
             else:  # one statement, one round trip; the session has the runner settings
-                cur = conn.execute(self._q.claim, params, prepare=True)
+                cur = conn.execute(query, params, prepare=True)
             rows = cur.fetchall()
         self._spread.observe(runner, (row[1] for row in rows))
         with self._held_lock:

@@ -1,8 +1,6 @@
 -- One statement. For each claimable worker (named, not paused, not blocked) its room: :limit, or for a
 -- capped worker its cap minus what runs now on every host (capped_room serializes claims of that worker
--- across hosts, in worker-name order so two claimers never wait on each other), and for a rate-limited
--- worker at most the starts its bucket allows now (rated_room, the same way; paced moves the bucket on by
--- what was started: migrations/0008_rates.sql). Then per worker its
+-- across hosts, in worker-name order so two claimers never wait on each other). Then per worker its
 -- first due messages up to that room (and :per_worker, see _spread.py) in claim order (priority, highest
 -- first; run_at; id), skipping rows other claimers hold (SKIP LOCKED, rechecked on their newest version):
 -- those of a priority other than 0 walking messages_ranked (empty while no emit gave a priority), those
@@ -12,14 +10,11 @@
 -- connection (a generic plan, see runner_transaction.sql). The claimed messages are counted in the same
 -- statement (count_deltas: see migrations/0002_counts.sql).
 WITH workers AS MATERIALIZED (
-  SELECT w.worker, w.rate_n, w.rate_period,
-         least(CASE WHEN w.cap IS NULL THEN %(limit)s
-                    ELSE least(%(limit)s, {schema}.capped_room(w.worker, w.cap)) END,
-               CASE WHEN w.rate_n IS NULL THEN %(limit)s
-                    ELSE {schema}.rated_room(w.worker, w.rate_n, w.rate_period) END) AS room
-  FROM (SELECT u.worker, u.cap, u.rate_n, u.rate_period
-        FROM unnest(%(workers)s::text[], %(caps)s::integer[], %(rate_ns)s::integer[],
-                    %(rate_periods)s::double precision[]) AS u (worker, cap, rate_n, rate_period)
+  SELECT w.worker,
+         CASE WHEN w.cap IS NULL THEN %(limit)s
+              ELSE least(%(limit)s, {schema}.capped_room(w.worker, w.cap)) END AS room
+  FROM (SELECT u.worker, u.cap
+        FROM unnest(%(workers)s::text[], %(caps)s::integer[]) AS u (worker, cap)
         WHERE NOT EXISTS (SELECT 1 FROM {schema}.rules AS r
                           WHERE r.worker = u.worker AND (r.paused OR r.blocked IS NOT NULL))
         ORDER BY u.worker
@@ -64,21 +59,11 @@ r AS (
   WHERE m.id = ANY(ARRAY(SELECT id FROM picked))
   RETURNING m.id, m.worker, m.event, m.enqueued_at, m.run_at, m.attempt, m.parent_id, m.root_id, m.key,
             m.last_error, m.chain, m.started_at, m.snoozes, m.priority, m.group_id, m.group_ids
-), started AS (
-  SELECT worker, count(*) AS k FROM r GROUP BY worker
 ), counted AS (
   INSERT INTO {schema}.count_deltas (worker, state, n)
   SELECT g.worker, v.state, v.n
-  FROM started AS g
+  FROM (SELECT worker, count(*) AS k FROM r GROUP BY worker) AS g
   CROSS JOIN LATERAL (VALUES ('queued', -g.k), ('running', g.k)) AS v (state, n)
-), paced AS (
-  INSERT INTO {schema}.rates AS b (worker, n, period, tat)
-  SELECT g.worker, w.rate_n, w.rate_period, date_part('epoch', now()) + g.k * w.rate_period / w.rate_n
-  FROM started AS g JOIN workers AS w ON w.worker = g.worker
-  WHERE w.rate_n IS NOT NULL
-  ON CONFLICT (worker) DO UPDATE
-  SET n = excluded.n, period = excluded.period,
-      tat = greatest(b.tat, date_part('epoch', now())) + (excluded.tat - date_part('epoch', now()))
 )
 SELECT id, worker, event, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, chain, started_at,
        snoozes, priority, group_id, group_ids
