@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import conveyor
-from conveyor._runtime._runner import _skew
+from conveyor._runtime._handed import clock_skew as _skew
 
 
 class _SkewedClaims:

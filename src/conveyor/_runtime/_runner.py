@@ -19,18 +19,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import orjson
-
 from .._codec import decode
 from .._context import HandlerContext, current
 from .._emitter import Emitter
-from .._message import Message, to_datetime
 from .._registry import Registry, WorkerSpec
 from .._stores import Claimed, Settlement, Store
 from .._stores._base import Wakeups
 from ._executor import OK, Job, Outcome, SyncPool, outcome_of, timeout_outcome
+from ._handed import clock_skew, handed_message
+from ._hints import Hints
 from ._logs import capture_logs
-from ._memory import resident_bytes
+from ._memory import MemoryLimit
 from ._plugins import plugins_for, start_plugins, stop_plugins
 from ._recording import Recorder
 from ._settle import is_data_error, settle_apart
@@ -43,7 +42,6 @@ __all__ = [
     "RETIRE_STUCK",
     "Runner",
     "RunnerOptions",
-    "resident_bytes",
 ]
 
 log = logging.getLogger("conveyor.runner")
@@ -86,7 +84,7 @@ RETIRE_MAX_TASKS = "max-tasks"
 RETIRE_MAX_MEMORY = "max-memory"
 
 
-class Runner(Watchdog, Recorder):
+class Runner(Hints, Watchdog, Recorder):
     def __init__(
         self,
         registry: Registry,
@@ -126,7 +124,7 @@ class Runner(Watchdog, Recorder):
         self._io_busy = 0
         self._expired: set[int] = set()
         self._refill_at = max(1, self.options.slots // 2)
-        self._warned_memory = False
+        self._memory = MemoryLimit(self.id)
         self._due_at: float | None = None
         """Monotonic time the next queued message falls due, as the store last said (None: none)."""
         self._hinted = True
@@ -196,51 +194,6 @@ class Runner(Watchdog, Recorder):
             self._io_thread.shutdown(wait=True)
         return self.processed
 
-    def _open_wakeups(self) -> Wakeups | None:
-        opener = getattr(self.store, "wakeups", None)
-        if opener is None:
-            return None
-        try:
-            return opener()  # type: ignore[no-any-return]
-        except Exception as error:
-            log.warning(
-                "runner %s: no wake-up hints from the store (%s); polling every %g s",
-                self.id,
-                error,
-                self.options.poll,
-            )
-            return None
-
-    def _hint_delayed(self) -> bool:
-        return bool(self.options.hint_delay) and not self._inflight
-
-    def _on_hint(self) -> None:
-        """Straight from the store's hint source, on the loop: wake now unless this runner waits its turn."""
-        self._hinted = True
-        if not self._hint_delayed():
-            self.wake()
-
-    async def _listen(self, wakeups: Wakeups | None, direct: bool) -> None:
-        """Turn store hints (and, without one for ``poll`` seconds, a timeout) into loop wake-ups.
-
-        ``direct``: the hint source already calls ``_on_hint``; only delayed hints and polls remain."""
-        while True:
-            if wakeups is None:
-                await asyncio.sleep(self.options.poll)
-            elif await wakeups.wait(self.options.poll):
-                if self._hint_delayed():
-                    # Idle runners all hear every emit; the first (delay 0) claims, the others look
-                    # a moment later instead of racing it for the write lock and the CPU.
-                    await asyncio.sleep(self.options.hint_delay)
-                elif direct:
-                    continue
-            self._hinted = True  # a hint or a poll: an idle runner asks again when the next message is due
-            self.wake()
-
-    async def _wake_on(self, stop: asyncio.Event) -> None:
-        await stop.wait()
-        self.wake()
-
     def _retiring(self, stop: asyncio.Event | None) -> bool:
         return self.exit_reason is not None or (stop is not None and stop.is_set())
 
@@ -251,7 +204,10 @@ class Runner(Watchdog, Recorder):
             self._woken = False
             if self._inflight and self.options.slots - len(self._inflight) < self._refill_at:
                 await self._gather(stop)
-            if self.options.max_memory is not None and self._over_memory(self.options.max_memory):
+            if self.options.max_memory is not None and self._memory.over(
+                self.options.max_memory, self.claimed
+            ):
+                self._retire(RETIRE_MAX_MEMORY)
                 break
             batch = self._take_batch()
             free = self.options.slots - len(self._inflight)
@@ -342,28 +298,6 @@ class Runner(Watchdog, Recorder):
             self.exit_reason = reason
             log.info("runner %s: retiring (%s)", self.id, reason)
         self.wake()
-
-    def _over_memory(self, limit: int) -> bool:
-        """Checked before every claim (one read of /proc, ~10 µs): retire once past ``limit`` bytes."""
-        rss = resident_bytes()
-        if rss is None or rss <= limit:
-            return False
-        if not self.claimed:  # a fresh process already past the limit: retiring would only loop
-            if not self._warned_memory:
-                self._warned_memory = True
-                log.warning(
-                    "runner %s: starts at %d MB, past its memory limit of %d MB; the limit is ignored "
-                    "until it has handled a message",
-                    self.id,
-                    rss >> 20,
-                    limit >> 20,
-                )
-            return False
-        log.warning(
-            "runner %s: resident memory %d MB passed the limit of %d MB", self.id, rss >> 20, limit >> 20
-        )
-        self._retire(RETIRE_MAX_MEMORY)
-        return True
 
     def _exchange(self, batch: Settlement, want: int, ask: bool = False) -> list[Claimed]:
         """On the store thread: settle what finished, then claim for the free slots; ``ask`` (serving,
@@ -484,14 +418,14 @@ class Runner(Watchdog, Recorder):
             if c.attempt > spec.max_attempts:
                 self._exhausted(spec, c)
                 continue
-            skew = _skew(c.started_at, issued, answered)
+            skew = clock_skew(c.started_at, issued, answered)
             ctx = HandlerContext(self.emitter, c.id, c.worker, c.root_id, c.chain, clock_offset=skew)
             try:
                 event = decode(c.event)
             except Exception as exc:  # a row not written by emit: fail it like a handler error
                 self._record(spec, c, ctx, outcome_of(exc))
                 continue
-            args: tuple[Any, ...] = (event, _message(c, event)) if spec.wants_message else (event,)
+            args: tuple[Any, ...] = (event, handed_message(c, event)) if spec.wants_message else (event,)
             if spec.is_async:
                 expiry = None
                 if spec.timeout is not None:
@@ -597,25 +531,6 @@ class Runner(Watchdog, Recorder):
             self._empty.set()
 
 
-def _message(c: Claimed, event: Any) -> Message:
-    return Message(
-        id=c.id,
-        worker=c.worker,
-        event=event,
-        state="running",
-        enqueued_at=to_datetime(c.enqueued_at),
-        run_at=to_datetime(c.run_at),
-        attempt=c.attempt,
-        parent_id=c.parent_id,
-        root_id=c.root_id,
-        key=c.key,
-        last_error=c.last_error,
-        snoozes=c.snoozes,
-        priority=c.priority,
-        group=None if c.group_ids is None else orjson.loads(c.group_ids),
-    )
-
-
 class _Expiry:
     """The async handlers of one claimed batch that share a timeout, and the one timer for them."""
 
@@ -624,17 +539,6 @@ class _Expiry:
     def __init__(self) -> None:
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.handle: asyncio.TimerHandle | None = None
-
-
-def _skew(stamped: float, issued: float, answered: float) -> float:
-    """How far the store's clock is ahead of this host's (negative: behind), judged by one claim: its
-    ``started_at`` was stamped by the store between the moment the claim was ``issued`` and the moment
-    it was ``answered``; only what lies outside that window is a difference of clocks."""
-    if stamped > answered:
-        return stamped - answered
-    if stamped < issued:
-        return stamped - issued
-    return 0.0
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:
