@@ -56,6 +56,21 @@ class NewMessage:
     priority: int = 0
     """-100 to 100, higher claimed first within a worker (then run_at, then id)."""
 
+    def row(self, now: float) -> tuple[Any, ...]:
+        """The enqueue statements' parameters, emitted at ``now``: worker, event, enqueued_at, run_at,
+        parent_id, root_id, chain, looped, priority (the keyed and group ones take one more)."""
+        return (
+            self.worker,
+            self.event,
+            now,
+            now + self.delay,
+            self.parent_id,
+            self.root_id,
+            self.chain,
+            self.looped,
+            self.priority,
+        )
+
 
 @dataclass(slots=True)
 class Claimed:

@@ -169,57 +169,17 @@ class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLi
         if len(messages) == 1 and messages[0].key is None:
             m = messages[0]  # the hot path: one autocommitted INSERT
             with self._lock, self._gate:
-                cursor = self._db.execute(
-                    self._q.enqueue,
-                    (
-                        m.worker,
-                        m.event,
-                        now,
-                        now + m.delay,
-                        m.parent_id,
-                        m.root_id,
-                        m.chain,
-                        m.looped,
-                        m.priority,
-                    ),
-                )
+                cursor = self._db.execute(self._q.enqueue, m.row(now))
                 self._gate.announce()
                 return [cursor.lastrowid]  # type: ignore[list-item]
         ids: list[int] = []
         with self._write() as db:
             for m in messages:
                 if m.key is None:
-                    cursor = db.execute(
-                        self._q.enqueue,
-                        (
-                            m.worker,
-                            m.event,
-                            now,
-                            now + m.delay,
-                            m.parent_id,
-                            m.root_id,
-                            m.chain,
-                            m.looped,
-                            m.priority,
-                        ),
-                    )
+                    cursor = db.execute(self._q.enqueue, m.row(now))
                     ids.append(cursor.lastrowid)  # type: ignore[arg-type]
                     continue
-                row = db.execute(
-                    self._q.enqueue_keyed,
-                    (
-                        m.worker,
-                        m.event,
-                        now,
-                        now + m.delay,
-                        m.parent_id,
-                        m.root_id,
-                        m.chain,
-                        m.looped,
-                        m.priority,
-                        m.key,
-                    ),
-                ).fetchone()
+                row = db.execute(self._q.enqueue_keyed, (*m.row(now), m.key)).fetchone()
                 if row is None:
                     row = db.execute(self._q.find_key, (m.worker, m.key)).fetchone()
                 ids.append(row[0])

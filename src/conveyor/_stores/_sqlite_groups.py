@@ -51,18 +51,7 @@ class SQLiteGroups:
             ).fetchone()[0]
             ids: list[int] = []
             for m in members:
-                params = (
-                    m.worker,
-                    m.event,
-                    now,
-                    now + m.delay,
-                    m.parent_id,
-                    m.root_id,
-                    m.chain,
-                    m.looped,
-                    m.priority,
-                    group,
-                )
+                params = (*m.row(now), group)
                 ids.append(int(db.execute(q.enqueue_member, params).lastrowid))  # type: ignore[arg-type]
             db.execute(q.group_seal, {"members": orjson.dumps(ids).decode(), "id": group})
             db.executemany(q.group_join, [(i, group) for i in ids])
