@@ -140,6 +140,9 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
             return _one(conn.execute(self._q.schema_version))
 
     # -- the message's life ----------------------------------------------------------------------
+    def enqueue_nowait(self, message: NewMessage) -> int | None:
+        return None  # every write is a round trip to the server: always on the emit thread
+
     def enqueue(self, messages: Sequence[NewMessage], conn: Any = None) -> list[int]:
         if conn is not None:
             return self._enqueue_in(_caller_connection(conn), messages)
