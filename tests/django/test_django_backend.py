@@ -117,7 +117,11 @@ def test_a_task_that_raises_fails(backend: Any, task: Any, exception: type, mess
     assert got.started_at is not None and got.finished_at is not None
     assert got.finished_at >= got.started_at >= got.enqueued_at
     assert len(got.errors) == 1 and got.errors[0].exception_class is exception
-    name = f"{exception.__module__}.{exception.__qualname__}" if exception is t.OrderError else exception.__name__
+    name = (
+        f"{exception.__module__}.{exception.__qualname__}"
+        if exception is t.OrderError
+        else exception.__name__
+    )
     assert got.errors[0].traceback.rstrip("\n").endswith(f"{name}: {message}"), got.errors[0].traceback
     assert got.attempts == 1 and got.worker_ids == [ME]
     assert (got.task, got.args, got.kwargs) == (task, [], {})
@@ -200,8 +204,16 @@ def test_signals_fire_where_the_task_enqueues_starts_and_finishes(backend: Any) 
         for signal, function in receivers:
             signal.disconnect(function)
     assert all(s[1] is ConveyorBackend for s in seen)
-    assert [s[2:] for s in seen if s[2] == ok.id] == [(ok.id, "READY"), (ok.id, "RUNNING"), (ok.id, "SUCCESSFUL")]
-    assert [s[2:] for s in seen if s[2] == bad.id] == [(bad.id, "READY"), (bad.id, "RUNNING"), (bad.id, "FAILED")]
+    assert [s[2:] for s in seen if s[2] == ok.id] == [
+        (ok.id, "READY"),
+        (ok.id, "RUNNING"),
+        (ok.id, "SUCCESSFUL"),
+    ]
+    assert [s[2:] for s in seen if s[2] == bad.id] == [
+        (bad.id, "READY"),
+        (bad.id, "RUNNING"),
+        (bad.id, "FAILED"),
+    ]
 
 
 def test_priority_is_the_messages_and_orders_the_queue(backend: Any) -> None:

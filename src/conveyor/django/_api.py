@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from django_tasks import TaskContext, TaskResult, TaskResultStatus, task_backends
@@ -30,7 +30,17 @@ else:
         from django_tasks.signals import task_enqueued, task_finished, task_started
         from django_tasks.utils import normalize_json
 
+# The statuses, typed (without django-stubs, mypy reads TextChoices members as their tuples).
+READY = cast("TaskResultStatus", TaskResultStatus.READY)
+RUNNING = cast("TaskResultStatus", TaskResultStatus.RUNNING)
+SUCCESSFUL = cast("TaskResultStatus", TaskResultStatus.SUCCESSFUL)
+FAILED = cast("TaskResultStatus", TaskResultStatus.FAILED)
+
 __all__ = [
+    "FAILED",
+    "READY",
+    "RUNNING",
+    "SUCCESSFUL",
     "BaseTaskBackend",
     "InvalidTaskError",
     "Task",

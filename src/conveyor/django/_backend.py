@@ -9,17 +9,16 @@ from typing import Any, ParamSpec, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import connections
-from django.dispatch import receiver
 from django.utils import timezone
 
 from .._app import App
 from .._results import Failed
 from ._api import (
+    READY,
     BaseTaskBackend,
     Task,
     TaskResult,
     TaskResultDoesNotExist,
-    TaskResultStatus,
     normalize_json,
     task_enqueued,
 )
@@ -95,7 +94,7 @@ class ConveyorBackend(BaseTaskBackend):
         result: TaskResult[T] = TaskResult(
             task=task,
             id=str(message_id),
-            status=TaskResultStatus.READY,
+            status=READY,
             enqueued_at=timezone.now().astimezone(UTC) if msg is None else msg.enqueued_at,
             started_at=None,
             finished_at=None,
@@ -145,7 +144,6 @@ class ConveyorBackend(BaseTaskBackend):
         return connection.connection
 
 
-@receiver(setting_changed)
 def _close_apps(*, setting: str, **kwargs: Any) -> None:
     """New ``TASKS`` settings (``override_settings`` in tests): close the apps of the old ones."""
     if setting == "TASKS":
@@ -154,6 +152,9 @@ def _close_apps(*, setting: str, **kwargs: Any) -> None:
             _apps.clear()
         for app in old:
             app.close()
+
+
+setting_changed.connect(_close_apps)
 
 
 def _message_id(result_id: object) -> int:

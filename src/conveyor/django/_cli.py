@@ -26,8 +26,9 @@ def run(settings: str | None, backend: str | None, processes: int | None, concur
         os.environ["DJANGO_SETTINGS_MODULE"] = settings
     if not os.environ.get("DJANGO_SETTINGS_MODULE"):
         raise click.UsageError("no Django settings: set DJANGO_SETTINGS_MODULE or pass --settings")
-    import django
     from django.db import connections
+
+    import django
 
     django.setup()
     from ._api import task_backends
@@ -37,10 +38,14 @@ def run(settings: str | None, backend: str | None, processes: int | None, concur
     if backend is None:
         if len(ours) != 1:
             found = ", ".join(ours) or "none"
-            raise click.UsageError(f"name the backend to run with --backend (ConveyorBackend aliases: {found})")
+            raise click.UsageError(
+                f"name the backend to run with --backend (ConveyorBackend aliases: {found})"
+            )
         backend = ours[0]
     elif backend not in ours:
-        raise click.UsageError(f"TASKS has no ConveyorBackend {backend!r} (it has: {', '.join(ours) or 'none'})")
+        raise click.UsageError(
+            f"TASKS has no ConveyorBackend {backend!r} (it has: {', '.join(ours) or 'none'})"
+        )
     chosen = task_backends[backend]
     assert isinstance(chosen, ConveyorBackend)
     app = chosen.app

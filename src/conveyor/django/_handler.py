@@ -17,7 +17,18 @@ from django.db import close_old_connections
 from .._context import current
 from .._control import Cancel, Incomplete, Retry
 from .._message import Message, Trace
-from ._api import TaskContext, TaskError, TaskResult, TaskResultStatus, normalize_json, task_finished, task_started
+from ._api import (
+    FAILED,
+    READY,
+    RUNNING,
+    SUCCESSFUL,
+    TaskContext,
+    TaskError,
+    TaskResult,
+    normalize_json,
+    task_finished,
+    task_started,
+)
 from ._record import ENVELOPE, attempt_line, errors_of, load_task, runner_ids
 
 if TYPE_CHECKING:
@@ -59,7 +70,7 @@ class QueueHandler:
         result: TaskResult[Any] = TaskResult(
             task=task,
             id=str(msg.id),
-            status=TaskResultStatus.RUNNING,
+            status=RUNNING,
             enqueued_at=msg.enqueued_at,
             started_at=before[0].started_at if before else now,
             finished_at=None,
@@ -86,14 +97,14 @@ class QueueHandler:
             )
             if not isinstance(exc, Incomplete):
                 result.errors.append(_error(exc))
-            object.__setattr__(result, "status", TaskResultStatus.READY if again else TaskResultStatus.FAILED)
+            object.__setattr__(result, "status", READY if again else FAILED)
             object.__setattr__(result, "finished_at", None if again else datetime.now(UTC))
             task_finished.send(sender=self.sender, task_result=result)
             raise
         finally:
             close_old_connections()
         finished = datetime.now(UTC)
-        object.__setattr__(result, "status", TaskResultStatus.SUCCESSFUL)
+        object.__setattr__(result, "status", SUCCESSFUL)
         object.__setattr__(result, "finished_at", finished)
         object.__setattr__(result, "_return_value", value)
         task_finished.send(sender=self.sender, task_result=result)

@@ -54,12 +54,16 @@ def parse_options(alias: str, queues: set[str], options: Mapping[str, Any]) -> B
     if store is not None and (not isinstance(store, str) or not store.strip()):
         raise ImproperlyConfigured(f"{where}['OPTIONS']['STORE'] must be a store URL, not {store!r}")
     if database is not None and not isinstance(database, str):
-        raise ImproperlyConfigured(f"{where}['OPTIONS']['DATABASE'] must be a database alias, not {database!r}")
+        raise ImproperlyConfigured(
+            f"{where}['OPTIONS']['DATABASE'] must be a database alias, not {database!r}"
+        )
     schema = options.get("SCHEMA", "conveyor")
     if not isinstance(schema, str) or not _SCHEMA.fullmatch(schema):
         raise ImproperlyConfigured(f"{where}['OPTIONS']['SCHEMA'] must be a schema name, not {schema!r}")
     if "SCHEMA" in options and database is None:
-        raise ImproperlyConfigured(f"{where}['OPTIONS']['SCHEMA'] goes with DATABASE (a STORE URL has ?schema=)")
+        raise ImproperlyConfigured(
+            f"{where}['OPTIONS']['SCHEMA'] goes with DATABASE (a STORE URL has ?schema=)"
+        )
     mapping = options.get("WORKERS", {})
     if not isinstance(mapping, Mapping) or not all(isinstance(v, str) for v in mapping.values()):
         raise ImproperlyConfigured(f"{where}['OPTIONS']['WORKERS'] must map queue names to worker names")
@@ -71,10 +75,13 @@ def parse_options(alias: str, queues: set[str], options: Mapping[str, Any]) -> B
         raise ImproperlyConfigured(f"{where}['OPTIONS']['WORKERS']: two queues map to one worker")
     given = options.get("WORKER_OPTIONS", {})
     if not isinstance(given, Mapping):
-        raise ImproperlyConfigured(f"{where}['OPTIONS']['WORKER_OPTIONS'] must be a dict of app.worker options")
+        raise ImproperlyConfigured(
+            f"{where}['OPTIONS']['WORKER_OPTIONS'] must be a dict of app.worker options"
+        )
     if database is not None:
         store = _database_url(alias, database, schema)
     return BackendOptions(store, database, workers, {**DEFAULT_WORKER_OPTIONS, **given})
+
 
 def _database_url(alias: str, database: str, schema: str) -> str:
     """The store URL of a Django PostgreSQL database, Conveyor's tables in ``schema``."""

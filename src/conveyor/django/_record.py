@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.module_loading import import_string
 
 from .._message import Message, Trace
-from ._api import Task, TaskError, TaskResult, TaskResultDoesNotExist, TaskResultStatus
+from ._api import FAILED, READY, RUNNING, SUCCESSFUL, Task, TaskError, TaskResult, TaskResultDoesNotExist
 
 __all__ = [
     "ENVELOPE",
@@ -34,10 +34,10 @@ ENVELOPE = "conveyor.django"
 _FAILED = ("error", "timeout", "lost")
 _ATTEMPT = re.compile(r"^INFO conveyor\.django: attempt (\d+) on runner (\S+)$")
 _STATUS = {
-    "queued": TaskResultStatus.READY,
-    "scheduled": TaskResultStatus.READY,
-    "running": TaskResultStatus.RUNNING,
-    "dead": TaskResultStatus.FAILED,
+    "queued": READY,
+    "scheduled": READY,
+    "running": RUNNING,
+    "dead": FAILED,
 }
 
 
@@ -93,14 +93,12 @@ def _class_path(t: Trace) -> str:
     return f"builtins.{name}"
 
 
-def from_message(
-    msg: Message, traces: Sequence[Trace], *, backend: str, queue: str
-) -> TaskResult[Any]:
+def from_message(msg: Message, traces: Sequence[Trace], *, backend: str, queue: str) -> TaskResult[Any]:
     """A live or dead message as a ``TaskResult`` (``traces``: its own, oldest first)."""
     event = msg.event if isinstance(msg.event, dict) else {}
     task = load_task(event.get("task"), backend=backend, queue=queue, priority=msg.priority)
     status = _STATUS[msg.state]
-    finished = traces[-1].finished_at if traces and status == TaskResultStatus.FAILED else None
+    finished = traces[-1].finished_at if traces and status == FAILED else None
     return TaskResult(
         task=task,
         id=str(msg.id),
@@ -123,7 +121,7 @@ def from_envelope(message_id: int, value: dict[str, Any], *, backend: str, queue
     result: TaskResult[Any] = TaskResult(
         task=task,
         id=str(message_id),
-        status=TaskResultStatus.SUCCESSFUL,
+        status=SUCCESSFUL,
         enqueued_at=_time(value.get("enqueued_at")),
         started_at=_time(value.get("started_at")),
         finished_at=_time(value.get("finished_at")),
