@@ -40,7 +40,9 @@ def shared(pg_server: Any, settings: Any, django_db_blocker: Any) -> Iterator[An
 
 def test_the_store_is_the_django_database(shared: Any) -> None:
     settings = connections["pg"].settings_dict
-    assert shared.app.url.startswith(f"postgresql://{settings['USER']}@127.0.0.1:5432/test?schema=conveyor_dj_")
+    assert shared.app.url.startswith(
+        f"postgresql://{settings['USER']}@127.0.0.1:5432/test?schema=conveyor_dj_"
+    )
 
 
 def test_a_task_enqueued_in_a_committed_transaction_is_there_after_the_commit(shared: Any) -> None:
