@@ -61,3 +61,27 @@ def test_the_example_project_runs_its_tasks_in_a_runner_process(tmp_path: Path) 
     runner_pid = receipt["worker_ids"][0].split(":")[-1]
     assert f"pid {runner_pid}: task {receipt['id']} finished" in log
     assert f"pid {runner_pid}:" not in placed.stderr
+
+
+def test_bad_input_to_the_runner_command_is_one_line_and_exit_2() -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    for args, says in (
+        ([], "no Django settings"),
+        (["--settings", "no_such_settings_module"], "No module named 'no_such_settings_module'"),
+        (["--settings", "mysite.settings", "--backend", "other"], "TASKS has no ConveyorBackend 'other'"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "conveyor.django", "run", *args],
+            cwd=PROJECT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.count("\n") == 1 and says in out.stderr, out.stderr

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from typing import NoReturn
 
 import click
 
@@ -25,29 +27,35 @@ def run(settings: str | None, backend: str | None, processes: int | None, concur
     if settings:
         os.environ["DJANGO_SETTINGS_MODULE"] = settings
     if not os.environ.get("DJANGO_SETTINGS_MODULE"):
-        raise click.UsageError("no Django settings: set DJANGO_SETTINGS_MODULE or pass --settings")
+        _fail("no Django settings: set DJANGO_SETTINGS_MODULE or pass --settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
     from django.db import connections
 
-    import django
+    try:
+        django.setup()
+        from ._api import task_backends
+        from ._backend import ConveyorBackend
 
-    django.setup()
-    from ._api import task_backends
-    from ._backend import ConveyorBackend
-
-    ours = [a for a in task_backends.settings if isinstance(task_backends[a], ConveyorBackend)]
-    if backend is None:
-        if len(ours) != 1:
-            found = ", ".join(ours) or "none"
-            raise click.UsageError(
-                f"name the backend to run with --backend (ConveyorBackend aliases: {found})"
+        ours = [a for a in task_backends.settings if isinstance(task_backends[a], ConveyorBackend)]
+        if backend is None and len(ours) != 1:
+            _fail(
+                f"name the backend to run with --backend (ConveyorBackend aliases in TASKS: {_listed(ours)})"
             )
-        backend = ours[0]
-    elif backend not in ours:
-        raise click.UsageError(
-            f"TASKS has no ConveyorBackend {backend!r} (it has: {', '.join(ours) or 'none'})"
-        )
-    chosen = task_backends[backend]
-    assert isinstance(chosen, ConveyorBackend)
-    app = chosen.app
+        if backend is not None and backend not in ours:
+            _fail(f"TASKS has no ConveyorBackend {backend!r} (it has: {_listed(ours)})")
+        app = task_backends[backend or ours[0]].app
+    except (ImportError, ImproperlyConfigured) as error:
+        _fail(f"{type(error).__name__}: {error}")
     connections.close_all()  # runner processes are forked: each opens connections of its own
     app.run(processes, concurrency)
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names) or "none"
+
+
+def _fail(message: str) -> NoReturn:
+    """Bad input: one line on stderr, exit status 2 (as ``conveyor``'s own commands)."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
