@@ -96,3 +96,15 @@ def blocked() -> str:
     if not gate.wait(30):
         raise TimeoutError("the test never opened the gate")
     return "through"
+
+
+@task()
+def always_fails(n: int) -> None:
+    raise KeyError(n)
+
+
+@task()
+def cancels() -> None:
+    import conveyor
+
+    raise conveyor.Cancel("the order was deleted")

@@ -289,3 +289,28 @@ def test_bad_settings_are_one_clear_error(settings: Any, params: dict[str, Any],
     settings.TASKS = {"default": {"BACKEND": "conveyor.django.ConveyorBackend", **params}}
     with pytest.raises(ImproperlyConfigured, match=says):
         task_backends["default"].app  # noqa: B018
+
+
+def test_a_task_that_fails_every_attempt_fails_with_every_error(configure: Callable[..., Any]) -> None:
+    backend = configure(WORKER_OPTIONS={"max_attempts": 2, "backoff": 0})
+    result = t.always_fails.enqueue(5)
+    backend.app.drain()
+    got = t.always_fails.get_result(result.id)
+    assert got.status == TaskResultStatus.FAILED and got.attempts == 2 and got.worker_ids == [ME, ME]
+    assert [e.exception_class for e in got.errors] == [KeyError, KeyError]
+    assert got.finished_at is not None and got.last_attempted_at is not None
+    assert got.finished_at >= got.last_attempted_at > got.started_at
+    [dead] = backend.app.dead()
+    assert dead.id == int(result.id)
+
+
+def test_conveyor_cancel_from_a_task_fails_it_at_once(configure: Callable[..., Any]) -> None:
+    import conveyor
+
+    backend = configure(WORKER_OPTIONS={"max_attempts": 5})
+    result = t.cancels.enqueue()
+    backend.app.drain()
+    got = t.cancels.get_result(result.id)
+    assert got.status == TaskResultStatus.FAILED and got.attempts == 1
+    assert [e.exception_class for e in got.errors] == [conveyor.Cancel]
+    assert "the order was deleted" in got.errors[0].traceback

@@ -31,7 +31,7 @@ __all__ = [
 
 ENVELOPE = "conveyor.django"
 """The key that marks a kept result as a Django task's envelope."""
-_FAILED = ("error", "timeout", "lost")
+_FAILED = ("error", "timeout", "lost", "cancelled")
 _ATTEMPT = re.compile(r"^INFO conveyor\.django: attempt (\d+) on runner (\S+)$")
 _STATUS = {
     "queued": READY,
@@ -85,6 +85,8 @@ def errors_of(traces: Sequence[Trace]) -> list[TaskError]:
 def _class_path(t: Trace) -> str:
     """The exception's class path: its name from the trace's error (``Name: text``), its module from
     the traceback's last line that names it (Python prints ``module.Name`` there, bare for builtins)."""
+    if t.outcome == "cancelled":  # the handler raised conveyor.Cancel(reason): the error is the reason
+        return "conveyor.Cancel"
     name = (t.error or "Exception").split(":", 1)[0].strip() or "Exception"
     for line in reversed((t.traceback or "").splitlines()):
         head = line.split(":", 1)[0].strip()
