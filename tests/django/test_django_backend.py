@@ -314,3 +314,17 @@ def test_conveyor_cancel_from_a_task_fails_it_at_once(configure: Callable[..., A
     assert got.status == TaskResultStatus.FAILED and got.attempts == 1
     assert [e.exception_class for e in got.errors] == [conveyor.Cancel]
     assert "the order was deleted" in got.errors[0].traceback
+
+
+def test_with_a_store_url_enqueue_commits_on_its_own(backend: Any, django_db_blocker: Any) -> None:
+    """The documented difference: a STORE URL (here SQLite) is not Django's database, so a task enqueued
+    in a transaction that rolls back is enqueued all the same."""
+    from django.db import transaction
+
+    class Boom(Exception):
+        pass
+
+    with django_db_blocker.unblock(), pytest.raises(Boom), transaction.atomic():
+        result = t.noop_task.enqueue()
+        raise Boom
+    assert backend.app.message(int(result.id)) is not None
