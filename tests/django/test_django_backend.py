@@ -281,6 +281,8 @@ def test_a_result_is_equal_to_itself_read_again(backend: Any) -> None:
         ({"OPTIONS": {"DATABASE": "missing"}}, "no database"),
         ({"OPTIONS": {"WORKERS": {"default": "bad name!"}}}, "worker name"),
         ({"OPTIONS": {"WORKER_OPTIONS": {"retries": 3}}}, "retries"),
+        ({"OPTIONS": {"WORKER_OPTIONS": {"max_attempts": 0}}}, "max_attempts"),
+        ({"OPTIONS": {"WORKER_OPTIONS": {"results": -1}}}, "results"),
     ],
 )
 def test_bad_settings_are_one_clear_error(settings: Any, params: dict[str, Any], says: str) -> None:

@@ -65,10 +65,10 @@ class ConveyorBackend(BaseTaskBackend):
     def _build(self) -> App:
         o = self.conveyor_options
         app = App(o.store)
-        attempts = o.worker_options.get("max_attempts", 5)
         for queue, worker in o.workers.items():
-            handler = QueueHandler(app, self.alias, queue, int(attempts), type(self)).handler()
             try:
+                attempts = int(o.worker_options["max_attempts"])
+                handler = QueueHandler(app, self.alias, queue, attempts, type(self)).handler()
                 app.worker(worker, **o.worker_options)(handler)
             except (TypeError, ValueError) as error:
                 raise ImproperlyConfigured(f"TASKS[{self.alias!r}]['OPTIONS']: {error}") from error
