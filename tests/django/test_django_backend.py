@@ -47,6 +47,24 @@ def test_the_backend_supports_every_feature_and_maps_queues_to_workers(backend: 
     assert sorted(backend.app.registry.names()) == ["django.default", "django.queue_1"]
 
 
+def test_the_task_api_is_djangos_own_from_django_6_on() -> None:
+    import importlib
+
+    import django
+
+    from conveyor.django import _api
+
+    api = "django_tasks" if django.VERSION < (6, 0) else "django.tasks"  # the backport before Django 6
+    module = importlib.import_module
+    assert _api.BaseTaskBackend is module(f"{api}.backends.base").BaseTaskBackend
+    for name in ("Task", "TaskResult", "TaskResultStatus", "TaskContext", "TaskError"):
+        assert getattr(_api, name) is getattr(module(f"{api}.base"), name), name
+    for name in ("task_enqueued", "task_started", "task_finished"):
+        assert getattr(_api, name) is getattr(module(f"{api}.signals"), name), name
+    assert _api.TaskResultDoesNotExist is module(f"{api}.exceptions").TaskResultDoesNotExist
+    assert issubclass(ConveyorBackend, _api.BaseTaskBackend)
+
+
 def test_workers_can_be_named(configure: Callable[..., Any]) -> None:
     backend = configure(WORKERS={"queue_1": "emails"})
     result = t.noop_task.using(queue_name="queue_1").enqueue()
