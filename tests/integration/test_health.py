@@ -23,11 +23,11 @@ from conveyor._cli import main
 from conveyor._stores._probe import expected_version
 from conveyor._web import create_app
 
-warnings.filterwarnings("ignore", message="Using `httpx`")
-from starlette.testclient import TestClient  # noqa: E402 - after the filter above
-
 sys.path.insert(0, str(Path(__file__).parent / "apps"))
 from deploy_harness import Served, python_path, wait_until
+
+warnings.filterwarnings("ignore", message="Using `httpx`")
+from starlette.testclient import TestClient  # noqa: E402 - after the filter above
 
 TOKEN = "health-test-token-0123456789"
 APP = """
@@ -79,9 +79,7 @@ def test_healthz_follows_every_runner_loop_and_needs_no_token(served: Served) ->
     stopped = min(pids)
     served_signal(stopped, signal.SIGSTOP)  # its loop can no longer turn
     try:
-        status_body = wait_until(
-            lambda: (lambda s, b: b if s == 503 else None)(*served.get("/healthz")), 10, "a 503"
-        )
+        status_body = wait_until(lambda: _failing(served), 10, "a 503")
         assert f"runner pid {stopped}'s loop has not turned" in status_body["reason"]
         assert status_body["status"] == "failing"
         assert served.get("/readyz")[0] == 200  # the store still answers: ready, not alive
@@ -90,6 +88,11 @@ def test_healthz_follows_every_runner_loop_and_needs_no_token(served: Served) ->
     wait_until(lambda: _alive_with(served, 2), 10, "the runner beating again")
     served.signal(signal.SIGTERM)
     assert served.wait(20) == 0
+
+
+def _failing(run: Served) -> dict[str, Any] | None:
+    status, body = run.get("/healthz")
+    return body if status == 503 else None
 
 
 def served_signal(pid: int, sig: int) -> None:
