@@ -64,7 +64,7 @@ class Sampler(threading.Thread):
             rows = self.conn.execute(
                 "SELECT application_name, count(*) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND application_name <> 'bench-sampler' GROUP BY 1"
+                "AND application_name NOT LIKE 'bench-%' AND application_name <> 'conveyor-health' GROUP BY 1"
             ).fetchall()
             with self.lock:
                 for name, count in rows:
@@ -122,7 +122,8 @@ def main() -> None:
         sampler.start()
         time.sleep(3)
         idle = sampler.phase()
-        app = conveyor.App(args.store)
+        sep = "&" if "?" in args.store else "?"
+        app = conveyor.App(f"{args.store}{sep}application_name=bench-emitter")
         app.emit_many([({"n": n}, "fan") for n in range(args.messages)])
         reading = threading.Event()
 

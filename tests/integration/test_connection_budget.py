@@ -56,7 +56,8 @@ class Sampler(threading.Thread):
         while not self.halt.is_set():
             rows = self.conn.execute(
                 "SELECT application_name, count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND application_name NOT LIKE 'budget-%' AND application_name <> 'conveyor-health' GROUP BY 1"
+                "AND application_name NOT LIKE 'budget-%' AND application_name <> 'conveyor-health' "
+                "GROUP BY 1"
             ).fetchall()
             for name, count in rows:
                 self.peak[name] = max(self.peak[name], count)
