@@ -144,14 +144,14 @@ class Recorder:
             settle_apart(self._settle, batch, error)
 
     def _take_batch(self, final: bool = False) -> Settlement:
-        """What to settle now; kept traces go along when due, and always once nothing is running."""
+        """What to settle now; kept traces go along when due, and always once nothing is running; stats
+        once a second, and at the end."""
         batch, self._batch = self._batch, Settlement()
-        idle = final or not self._inflight
-        if self._traces.due(idle=idle):
+        if self._traces.due(idle=final or not self._inflight):
             batch.traces.extend(self._traces.take())
         if self._stats.pending:
             now = time.monotonic()
-            if self._stats.due(idle, now):
+            if final or self._stats.due(now):
                 batch.stats.extend(self._stats.take(now))
         return batch
 

@@ -1,7 +1,8 @@
 """Stats on the runner's side (docs/reference.md#runners-and-stats): per minute and worker, the runs
 finished, failed and retried, the dead letters made, and histograms of wait and run time, gathered in
-memory and handed to a settle every ``FLUSH_EVERY`` seconds (and whenever nothing is running): no
-statement or transaction of their own. The pruner plugin removes rows past ``KEEP`` and forgets lost
+memory and handed to a settle every ``FLUSH_EVERY`` seconds (a serving runner turns at least once a
+second, busy or idle) and when the runner stops or a drain ends: no statement or transaction of their
+own. The pruner plugin removes rows past ``KEEP`` and forgets lost
 runners once no message runs under them any more.
 
 Wait time: from when the message fell due (its ``run_at``) to its start; run time: from its start to
@@ -24,7 +25,7 @@ __all__ = ["DEAD", "FAILED", "FLUSH_EVERY", "KEEP", "RETRIED", "StatsPruner", "S
 log = logging.getLogger("conveyor.runner")
 
 FLUSH_EVERY = 1.0
-"""Seconds between two flushes of a busy runner's stats (an idle one flushes at once)."""
+"""Seconds between two flushes of a runner's stats."""
 KEEP = 25 * 3600.0
 """Seconds stats rows are kept (at least 24 h, as documented)."""
 PRUNE_EVERY = 60.0
@@ -42,25 +43,33 @@ DEAD = 4
 
 
 class StatsTally:
-    """This runner's stats since its last flush, per (worker, minute)."""
+    """This runner's stats since its last flush, per minute and worker."""
 
-    __slots__ = ("_cells", "flushed_at", "pending")
+    __slots__ = ("_cells", "_end", "_minutes", "_start", "flushed_at")
 
     def __init__(self, now: float = 0.0) -> None:
-        self._cells: dict[tuple[str, int], StatsRow] = {}
-        self.pending = 0
+        self._minutes: dict[int, dict[str, StatsRow]] = {}
+        self._cells: dict[str, StatsRow] = {}
+        """The cells of the minute from ``_start`` to ``_end`` (where the last run ended)."""
+        self._start = 0.0
+        self._end = 0.0
         self.flushed_at = now
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._minutes)
+
     def add(self, worker: str, wait: float, run: float, finished: float, outcome: int = 0) -> None:
-        """One finished run. ``outcome``: 0 ok (or sent back by ``Incomplete``), else a sum of
-        ``FAILED``, ``RETRIED`` and ``DEAD``."""
-        key = (worker, int(finished // 60) * 60)
-        cell = self._cells.get(key)
+        """One finished run (``finished``: when, on the store's clock). ``outcome``: 0 ok (or sent back by
+        ``Incomplete``), else a sum of ``FAILED``, ``RETRIED`` and ``DEAD``."""
+        if not self._start <= finished < self._end:
+            self._minute(finished)
+        cell = self._cells.get(worker)
         if cell is None:
-            cell = self._cells[key] = StatsRow(worker, key[1])
+            cell = self._cells[worker] = StatsRow(worker, int(self._start))
         cell.processed += 1
         if outcome:
-            self._outcome(cell, outcome)
+            _outcome(cell, outcome)
         i = 0 if not wait >= LOWEST else int(_log2(wait * _SCALE) * STEPS) + 1
         if i > TOP:  # noqa: PLR1730 - no call on the hot path
             i = TOP
@@ -71,35 +80,42 @@ class StatsTally:
             i = TOP
         h = cell.run
         h[i] = h.get(i, 0) + 1
-        self.pending += 1
 
     def dead_unrun(self, worker: str, finished: float) -> None:
         """A dead letter made without running its handler (its attempts were used up by lost leases)."""
-        key = (worker, int(finished // 60) * 60)
-        cell = self._cells.get(key)
+        if not self._start <= finished < self._end:
+            self._minute(finished)
+        cell = self._cells.get(worker)
         if cell is None:
-            cell = self._cells[key] = StatsRow(worker, key[1])
+            cell = self._cells[worker] = StatsRow(worker, int(self._start))
         cell.dead += 1
-        self.pending += 1
 
-    @staticmethod
-    def _outcome(cell: StatsRow, outcome: int) -> None:
-        if outcome & FAILED:
-            cell.failed += 1
-        if outcome & RETRIED:
-            cell.retried += 1
-        if outcome & DEAD:
-            cell.dead += 1
+    def _minute(self, at: float) -> None:
+        minute = int(at // 60) * 60
+        cells = self._minutes.get(minute)
+        if cells is None:
+            cells = self._minutes[minute] = {}
+        self._cells, self._start, self._end = cells, float(minute), float(minute + 60)
 
-    def due(self, idle: bool, now: float) -> bool:
-        return self.pending > 0 and (idle or now - self.flushed_at >= FLUSH_EVERY)
+    def due(self, now: float) -> bool:
+        return bool(self._minutes) and now - self.flushed_at >= FLUSH_EVERY
 
     def take(self, now: float) -> list[StatsRow]:
-        rows = list(self._cells.values())
-        self._cells.clear()
-        self.pending = 0
+        rows = [cell for cells in self._minutes.values() for cell in cells.values()]
+        self._minutes = {}
+        self._cells = {}
+        self._start = self._end = 0.0
         self.flushed_at = now
         return rows
+
+
+def _outcome(cell: StatsRow, outcome: int) -> None:
+    if outcome & FAILED:
+        cell.failed += 1
+    if outcome & RETRIED:
+        cell.retried += 1
+    if outcome & DEAD:
+        cell.dead += 1
 
 
 class StatsPruner:
