@@ -90,7 +90,7 @@ def test_runner_processes_record_themselves_and_their_stats(
         got = {b.worker: (b.processed, b.failed, b.retried, b.dead) for b in app.stats() if b.worker}
         return got if got.get("ok", (0,))[0] == 30 and got.get("bad", (0,))[0] == 6 else {}
 
-    counts = until(done)  # within the runners' next flush (they settle stats once a second at most)
+    counts = until(done)  # within the runners' next flush (they settle stats every 5 s)
     assert counts == {"ok": (30, 0, 0, 0), "bad": (6, 6, 3, 3)}
     runners = until(
         lambda: [r for r in app.runners() if r.state == "live"] if len(app.runners()) == 2 else []

@@ -145,7 +145,7 @@ class Recorder:
 
     def _take_batch(self, final: bool = False) -> Settlement:
         """What to settle now; kept traces go along when due, and always once nothing is running; stats
-        once a second, and at the end."""
+        every ``FLUSH_EVERY`` seconds, and at the end."""
         batch, self._batch = self._batch, Settlement()
         if self._traces.due(idle=final or not self._inflight):
             batch.traces.extend(self._traces.take())
