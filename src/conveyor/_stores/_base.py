@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
+from ._browse import Browsed
 
 __all__ = [
     "RUNNER_TTL",
@@ -370,6 +371,13 @@ class Store(Protocol):
         ...
 
     def traces(self, worker: str) -> list[Trace]: ...
+
+    def browse(
+        self, worker: str, state: State, after: tuple[float, int] | None, text: str | None, limit: int, scan: int
+    ) -> Browsed:
+        """A page of ``worker``'s messages in ``state`` after the cursor ``after`` (keyset; ``_browse.py``):
+        with ``text``, those whose key equals it or whose event contains it among the next ``scan``."""
+        ...
 
     # -- operator actions -----------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool: ...

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,7 @@ from .._errors import StoreNotFound
 from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
 from . import _rows
+from ._browse import Browsed, browse_params, ordered, page_of
 from ._base import RUNNER_TTL, Claimed, NewMessage, RateState, Settlement, StoreCounts, claimed_in_order
 from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
@@ -459,6 +461,16 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
             rows = conn.execute(self._q.message, (message_id,)).fetchall()
         found = _rows.messages(rows)
         return found[0] if found else None
+
+    def browse(
+        self, worker: str, state: State, after: tuple[float, int] | None, text: str | None, limit: int, scan: int
+    ) -> Browsed:
+        query, params = browse_params(worker, state, after, text, scan, time.time())
+        with self._conn() as conn:
+            rows = conn.execute(getattr(self._q, query), params).fetchall()
+            ids, following = page_of(rows, limit, scan)
+            found = conn.execute(self._q.browse_rows, {"ids": ids}).fetchall() if ids else []
+        return Browsed(ordered(_rows.messages(found), ids), following, len(rows))
 
     def traces(self, worker: str) -> list[Trace]:
         with self._conn() as conn:

@@ -13,6 +13,7 @@ import orjson
 from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
 from ._base import RUNNER_TTL, StoreCounts
+from ._browse import Browsed, browse_params, ordered, page_of
 from ._sql import Queries
 
 __all__ = ["SQLiteReads"]
@@ -59,6 +60,17 @@ class SQLiteReads:
             rows = self._db.execute(self._q.message, (message_id,)).fetchall()
         found = _rows.messages(rows, now)
         return found[0] if found else None
+
+    def browse(
+        self, worker: str, state: State, after: tuple[float, int] | None, text: str | None, limit: int, scan: int
+    ) -> Browsed:
+        now = time.time()
+        query, params = browse_params(worker, state, after, text, scan, now)
+        with self._lock:
+            rows = self._db.execute(getattr(self._q, query), params).fetchall()
+            ids, following = page_of(rows, limit, scan)
+            found = self._db.execute(self._q.browse_rows, {"ids": orjson.dumps(ids).decode()}).fetchall()
+        return Browsed(ordered(_rows.messages(found, now), ids), following, len(rows))
 
     def traces(self, worker: str) -> list[Trace]:
         with self._lock:
