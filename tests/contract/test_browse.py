@@ -37,7 +37,7 @@ def test_pages_follow_each_other_without_gaps_or_repeats(app: conveyor.App, stor
     after = None
     pages = 0
     while True:
-        page = store.browse("w", "queued", after, None, 3, 4)
+        page = store.browse("w", "queued", after, text=None, limit=3, scan=4)
         assert len(page.messages) <= 3 and all(m.state == "queued" for m in page.messages)
         seen += [m.id for m in page.messages]
         pages += 1
@@ -45,22 +45,24 @@ def test_pages_follow_each_other_without_gaps_or_repeats(app: conveyor.App, stor
             break
         after = page.next
     assert len(seen) == 8 and seen[:7] == ids and pages == 3
-    (later,) = store.browse("w", "scheduled", None, None, 10, 11).messages
+    (later,) = store.browse("w", "scheduled", None, text=None, limit=10, scan=11).messages
     assert later.event == {"n": "later"} and later.state == "scheduled"
-    assert store.browse("w", "running", None, None, 10, 11).messages == []
+    assert store.browse("w", "running", None, text=None, limit=10, scan=11).messages == []
 
 
 def test_search_by_key_or_event_text_scans_a_bounded_window(app: conveyor.App, store: Store) -> None:
     plain = [_emit(app, {"to": f"user{n}@example.com"}) for n in range(6)]
     keyed = _emit(app, {"to": "x"}, key="order-77")
-    found = store.browse("w", "queued", None, "user3@", 10, 100)
+    found = store.browse("w", "queued", None, text="user3@", limit=10, scan=100)
     assert [m.id for m in found.messages] == [plain[3]] and found.next is None
-    assert [m.id for m in store.browse("w", "queued", None, "order-77", 10, 100).messages] == [keyed]
-    assert store.browse("w", "queued", None, "nobody", 10, 100).messages == []
+    assert [
+        m.id for m in store.browse("w", "queued", None, text="order-77", limit=10, scan=100).messages
+    ] == [keyed]
+    assert store.browse("w", "queued", None, text="nobody", limit=10, scan=100).messages == []
     # A window of 2 messages: no hit in the first one, the cursor moves on past what it looked at.
-    window = store.browse("w", "queued", None, "user3@", 10, 2)
+    window = store.browse("w", "queued", None, text="user3@", limit=10, scan=2)
     assert window.messages == [] and window.scanned == 2 and window.next is not None
-    rest = store.browse("w", "queued", window.next, "user3@", 10, 2)
+    rest = store.browse("w", "queued", window.next, text="user3@", limit=10, scan=2)
     assert [m.id for m in rest.messages] == [plain[3]]
 
 
@@ -73,9 +75,9 @@ def test_dead_letters_page_by_id(make_app, store: Store) -> None:  # type: ignor
 
     ids = [_emit(app, {"n": n}) for n in range(5)]
     app.drain()
-    first = store.browse("w", "dead", None, None, 2, 3)
+    first = store.browse("w", "dead", None, text=None, limit=2, scan=3)
     assert [m.id for m in first.messages] == ids[:2] and first.next is not None
-    second = store.browse("w", "dead", first.next, None, 2, 3)
+    second = store.browse("w", "dead", first.next, text=None, limit=2, scan=3)
     assert [m.id for m in second.messages] == ids[2:4]
     with pytest.raises(ValueError, match="state must be one of"):
-        store.browse("w", "done", None, None, 2, 3)  # type: ignore[arg-type]
+        store.browse("w", "done", None, text=None, limit=2, scan=3)  # type: ignore[arg-type]

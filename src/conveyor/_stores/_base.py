@@ -373,7 +373,14 @@ class Store(Protocol):
     def traces(self, worker: str) -> list[Trace]: ...
 
     def browse(
-        self, worker: str, state: State, after: tuple[float, int] | None, text: str | None, limit: int, scan: int
+        self,
+        worker: str,
+        state: State,
+        after: tuple[float, int] | None,
+        *,
+        text: str | None,
+        limit: int,
+        scan: int,
     ) -> Browsed:
         """A page of ``worker``'s messages in ``state`` after the cursor ``after`` (keyset; ``_browse.py``):
         with ``text``, those whose key equals it or whose event contains it among the next ``scan``."""

@@ -32,7 +32,7 @@ class Browsed:
 
 
 def browse_params(
-    worker: str, state: State, after: tuple[float, int] | None, text: str | None, scan: int, now: float
+    worker: str, state: State, after: tuple[float, int] | None, *, text: str | None, scan: int, now: float
 ) -> tuple[str, dict[str, Any]]:
     """The query (``browse_<state>``) and its parameters."""
     if state not in BROWSABLE:
@@ -48,7 +48,9 @@ def browse_params(
     return query, params
 
 
-def page_of(rows: Sequence[Sequence[Any]], limit: int, scan: int) -> tuple[list[int], tuple[float, int] | None]:
+def page_of(
+    rows: Sequence[Sequence[Any]], limit: int, scan: int
+) -> tuple[list[int], tuple[float, int] | None]:
     """The ids of a page's hits, in order, and the next page's cursor, from ``(id, run_at, hit)`` rows."""
     spots = [(float(run_at), int(i)) for i, run_at, _ in rows]
     hits = [spot for spot, (_, _, hit) in zip(spots, rows, strict=True) if hit][:limit]

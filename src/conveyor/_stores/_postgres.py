@@ -34,8 +34,8 @@ from .._errors import StoreNotFound
 from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
 from . import _rows
-from ._browse import Browsed, browse_params, ordered, page_of
 from ._base import RUNNER_TTL, Claimed, NewMessage, RateState, Settlement, StoreCounts, claimed_in_order
+from ._browse import Browsed, browse_params, ordered, page_of
 from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
 from ._pg_results import PostgresResults
@@ -463,9 +463,16 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
         return found[0] if found else None
 
     def browse(
-        self, worker: str, state: State, after: tuple[float, int] | None, text: str | None, limit: int, scan: int
+        self,
+        worker: str,
+        state: State,
+        after: tuple[float, int] | None,
+        *,
+        text: str | None,
+        limit: int,
+        scan: int,
     ) -> Browsed:
-        query, params = browse_params(worker, state, after, text, scan, time.time())
+        query, params = browse_params(worker, state, after, text=text, scan=scan, now=time.time())
         with self._conn() as conn:
             rows = conn.execute(getattr(self._q, query), params).fetchall()
             ids, following = page_of(rows, limit, scan)

@@ -62,10 +62,17 @@ class SQLiteReads:
         return found[0] if found else None
 
     def browse(
-        self, worker: str, state: State, after: tuple[float, int] | None, text: str | None, limit: int, scan: int
+        self,
+        worker: str,
+        state: State,
+        after: tuple[float, int] | None,
+        *,
+        text: str | None,
+        limit: int,
+        scan: int,
     ) -> Browsed:
         now = time.time()
-        query, params = browse_params(worker, state, after, text, scan, now)
+        query, params = browse_params(worker, state, after, text=text, scan=scan, now=now)
         with self._lock:
             rows = self._db.execute(getattr(self._q, query), params).fetchall()
             ids, following = page_of(rows, limit, scan)

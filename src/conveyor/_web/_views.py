@@ -75,6 +75,8 @@ class View:
     q: str | None = None
     after: Cursor | None = None
     range: str = "hour"
+    base: str = ""
+    """The dashboard's root path (where it is mounted), for links."""
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -102,7 +104,9 @@ class View:
         return "?" + text if text else "?"
 
 
-def parse_view(params: Mapping[str, str], page: str | None = None, worker: str | None = None) -> View:
+def parse_view(
+    params: Mapping[str, str], page: str | None = None, worker: str | None = None, base: str = ""
+) -> View:
     """The view a path and query string ask for (ValueError on any bad part)."""
     page = page or params.get("page") or "overview"
     if page not in PAGES:
@@ -122,4 +126,5 @@ def parse_view(params: Mapping[str, str], page: str | None = None, worker: str |
     range_ = params.get("range") or "hour"
     if range_ not in RANGES:
         raise ValueError(f"range must be one of {', '.join(RANGES)}, not {range_[:80]!r}")
-    return View(worker, state, page, q, None if after is None else Cursor.parse(after), range_)
+    cursor = None if after is None else Cursor.parse(after)
+    return View(worker, state, page, q, cursor, range_, base.rstrip("/"))

@@ -1,0 +1,168 @@
+"""What each live section of the dashboard shows: one loader per section, reading the store through
+the App. The reads every view of a tick shares (worker counts, stats, runners, …) run once per tick
+(``Reads``), whatever the number of views and tabs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ._charts import chart_data
+from ._views import RANGES, View
+
+if TYPE_CHECKING:
+    from .._app import App
+
+__all__ = ["LOADERS", "MESSAGES_SHOWN", "PAGE_SIZE", "SEARCH_SCAN", "Reads"]
+
+MESSAGES_SHOWN = 100  # the messages page (all workers): the oldest so many
+DEAD_SHOWN = 100
+PAGE_SIZE = 50  # a worker's messages, per page
+SEARCH_SCAN = 10_000  # messages a search looks at per page
+
+
+class Reads:
+    """The store reads of one tick, each made once on first use; a failed read raises again in each
+    section that needs it."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._done: dict[Any, tuple[Any, Exception | None]] = {}
+
+    def get(self, key: Any, read: Callable[[], Any]) -> Any:
+        if key not in self._done:
+            try:
+                self._done[key] = (read(), None)
+            except Exception as error:  # raised again below, in each section that needs the value
+                self._done[key] = (None, error)
+        value, failed = self._done[key]
+        if failed is not None:
+            raise failed
+        return value
+
+    def status(self) -> list[Any]:
+        return self.get("status", lambda: sorted(self.app.status().values(), key=lambda s: s.name))  # type: ignore[no-any-return]
+
+    def stats(self, minutes: int) -> list[Any]:
+        stats: Callable[..., list[Any]] = self.app.stats  # type: ignore[attr-defined]
+        return self.get(("stats", minutes), lambda: stats(minutes=minutes))  # type: ignore[no-any-return]
+
+    def runners(self) -> list[Any]:
+        runners: Callable[[], list[Any]] = self.app.runners  # type: ignore[attr-defined]
+        return self.get("runners", runners)  # type: ignore[no-any-return]
+
+    def recent(self) -> dict[str, dict[str, float]]:
+        """Per worker, what the last hour's stats add up to."""
+
+        def add() -> dict[str, dict[str, float]]:
+            out: dict[str, dict[str, float]] = {}
+            for b in self.stats(60):
+                row = out.setdefault(b.worker, {"processed": 0, "failed": 0, "wait_p95": 0.0})
+                row["processed"] += b.processed
+                row["failed"] += b.failed
+                row["wait_p95"] = max(row["wait_p95"], b.wait_p95 or 0.0)
+            return out
+
+        return self.get("recent", add)  # type: ignore[no-any-return]
+
+
+def _totals(app: App, view: View, reads: Reads) -> dict[str, Any]:
+    status = reads.status()
+    recent = reads.recent()
+    runners = reads.runners()
+    return {
+        "queued": sum(s.queued for s in status),
+        "scheduled": sum(s.scheduled for s in status),
+        "running": sum(s.running for s in status),
+        "dead": sum(s.dead for s in status),
+        "workers": len(status),
+        "paused": sum(1 for s in status if s.paused),
+        "processed": sum(int(r["processed"]) for r in recent.values()),
+        "failed": sum(int(r["failed"]) for r in recent.values()),
+        "runners": sum(1 for r in runners if not r.lost),
+        "lost": sum(1 for r in runners if r.lost),
+        "slots": sum(r.slots for r in runners if not r.lost),
+        "busy": sum(_busy(r) for r in runners if not r.lost),
+    }
+
+
+def _busy(runner: Any) -> int:
+    running = runner.running
+    return running if isinstance(running, int) else len(running)
+
+
+def _charts(app: App, view: View, reads: Reads) -> dict[str, Any]:
+    minutes = RANGES[view.range]
+    data = chart_data(reads.stats(minutes), minutes, view.worker if view.page == "worker" else None)
+    return {"data": orjson.dumps(data).decode(), "chart_ids": [c["id"] for c in data["charts"]]}
+
+
+def _workers(app: App, view: View, reads: Reads) -> dict[str, Any]:
+    return {"workers": reads.status(), "recent": reads.recent()}
+
+
+def _rules(app: App, view: View, reads: Reads) -> dict[str, Any]:
+    assert view.worker is not None
+    found = [s for s in reads.status() if s.name == view.worker]
+    return {
+        "status": found[0] if found else None,
+        "spec": app.registry.get(view.worker),
+        "recent": reads.recent().get(view.worker),
+    }
+
+
+def _runners(app: App, view: View, reads: Reads) -> dict[str, Any]:
+    runners = sorted(reads.runners(), key=lambda r: (r.lost, r.host, r.pid))
+    return {"runners": runners, "now": time.time()}
+
+
+def _dead(app: App, view: View, reads: Reads) -> dict[str, Any]:
+    dead = app.messages(view.worker, "dead", DEAD_SHOWN)
+    total = sum(s.dead for s in reads.status() if view.worker in (None, s.name))
+    return {"dead": dead, "total": max(total, len(dead))}
+
+
+def _messages(app: App, view: View, reads: Reads) -> dict[str, Any]:
+    if view.worker is not None and (view.page == "worker" or view.q is not None or view.after is not None):
+        # one worker: a page at a time, searchable
+        after = None if view.after is None else (view.after.run_at, view.after.id)
+        state = view.state or "queued"
+        scan = SEARCH_SCAN if view.q else PAGE_SIZE + 1
+        page = app.store.browse(view.worker, state, after, text=view.q, limit=PAGE_SIZE, scan=scan)  # type: ignore[arg-type]
+        messages = page.messages
+        if view.q is not None and view.q.isdigit() and after is None and int(view.q) < 2**63:
+            found = app.message(int(view.q))  # by id too, in any state
+            if found is not None and found.worker == view.worker and found not in messages:
+                messages = [found, *messages]
+        return {"messages": messages, "next": page.next, "scanned": page.scanned, "paged": True}
+    if view.q is not None:  # every worker: by id
+        if not view.q.isdigit():
+            return {"messages": [], "next": None, "scanned": 0, "paged": False, "pick": True}
+        found = app.message(int(view.q)) if int(view.q) < 2**63 else None
+        return {
+            "messages": [found] if found else [],
+            "next": None,
+            "scanned": 0,
+            "paged": False,
+            "by_id": True,
+        }
+    messages = app.messages(view.worker, view.state, MESSAGES_SHOWN)  # type: ignore[arg-type]
+    return {"messages": messages, "next": None, "scanned": 0, "paged": False}
+
+
+LOADERS: dict[str, Callable[[App, View, Reads], dict[str, Any]]] = {
+    "totals": _totals,
+    "charts": _charts,
+    "workers": _workers,
+    "rules": _rules,
+    "runners": _runners,
+    "schedules": lambda app, view, reads: {"schedules": reads.get("schedules", app.schedules)},
+    "traces": lambda app, view, reads: {"traces": app.traces(view.worker) if view.worker else []},
+    "unknown": lambda app, view, reads: {"unknown": reads.get("unknown", app.unknown)},
+    "dead": _dead,
+    "messages": _messages,
+}
