@@ -14,6 +14,7 @@ from ._errors import UnknownWorkerWarning
 from ._message import Message, Trace, UnknownWorker, WorkerStatus
 from ._results import Failed
 from ._schedules import ScheduleStatus
+from ._stats import RunnerStatus, StatsBucket
 from ._web import web
 
 __all__ = [
@@ -23,7 +24,9 @@ __all__ = [
     "Incomplete",
     "Message",
     "Retry",
+    "RunnerStatus",
     "ScheduleStatus",
+    "StatsBucket",
     "Trace",
     "UnknownWorker",
     "UnknownWorkerWarning",

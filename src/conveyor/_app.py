@@ -21,6 +21,7 @@ from ._results import ResultHub, check_timeout, outcome_value, refuse_in_handler
 from ._runtime import DEFAULT_SLOTS, Runner, RunnerOptions
 from ._schedule_admin import schedule_statuses, set_schedule_paused
 from ._schedules import ScheduleSpec, ScheduleStatus
+from ._stats import RunnerStatus, StatsBucket, runner_statuses, stats_buckets
 from ._stores import RateState, Store, open_store, resolve_url
 
 __all__ = ["App"]
@@ -305,6 +306,17 @@ class App:
     def traces(self, name: str) -> list[Trace]:
         """The kept traces of a worker, newest first."""
         return self.store.traces(check_worker_name(name))
+
+    # -- runners and stats (docs/reference.md#runners-and-stats) --------------------------------
+    def runners(self) -> list[RunnerStatus]:
+        """Every runner the store knows of, live or lost (unseen for 30 s), by id."""
+        return runner_statuses(self.store)
+
+    def stats(self, worker: str | None = None, minutes: int = 60) -> list[StatsBucket]:
+        """Per-minute stats of the last ``minutes`` minutes (1 to 1440, the current one included),
+        minutes with work only, oldest first. Without ``worker``: every worker's, each minute with a
+        total first (``worker`` None)."""
+        return stats_buckets(self.store, worker, minutes)
 
     # -- results (docs/results.md) --------------------------------------------------------------
     def result(self, id: int, timeout: float | None = None) -> Any:

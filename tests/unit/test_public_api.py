@@ -25,6 +25,8 @@ def test_contract_names_are_exported() -> None:
         "Cancel",
         "emit",
         "ScheduleStatus",
+        "RunnerStatus",
+        "StatsBucket",
         "Failed",
     ):
         assert name in conveyor.__all__

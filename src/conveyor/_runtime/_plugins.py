@@ -31,9 +31,10 @@ class Plugin(Protocol):
 
 def plugins_for(registry: Registry, store: Store, runner_id: str, wake: Callable[[], None]) -> list[Plugin]:
     """The plugins a runner of this registry serves with: the ticker when the app has schedules, the
-    result pruner when a worker keeps results. ``wake``: called on the loop when a plugin emitted
-    messages (the runner's own writes give it no store hint)."""
+    result pruner when a worker keeps results, and the stats pruner (always). ``wake``: called on the
+    loop when a plugin emitted messages (the runner's own writes give it no store hint)."""
     from ._results import ResultPruner
+    from ._stats import StatsPruner
     from ._ticker import Ticker
 
     plugins: list[Plugin] = []
@@ -41,6 +42,7 @@ def plugins_for(registry: Registry, store: Store, runner_id: str, wake: Callable
         plugins.append(Ticker(registry.schedules, store, runner_id, on_emit=wake))
     if any(spec.results is not None for spec in registry):
         plugins.append(ResultPruner(store, runner_id))
+    plugins.append(StatsPruner(store, runner_id))
     return plugins
 
 

@@ -9,6 +9,7 @@ message by message).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -21,7 +22,8 @@ from ._executor import Outcome, encoded
 from ._logs import log_failure
 from ._policy import checked_delay
 from ._results import kept_result
-from ._settle import is_data_error, settle_apart, storable
+from ._settle import SETTLED, is_data_error, settle_apart, storable
+from ._stats import DEAD, FAILED, RETRIED, StatsTally
 from ._traces import TraceBuffer
 
 if TYPE_CHECKING:
@@ -41,11 +43,17 @@ class Recorder:
     processed: int
     _batch: Settlement
     _traces: TraceBuffer
+    _stats: StatsTally
     _inflight: Mapping[int, object]
 
-    def _record(self, spec: WorkerSpec, c: Claimed, ctx: HandlerContext, outcome: Outcome) -> None:
+    def _record(
+        self, spec: WorkerSpec, c: Claimed, ctx: HandlerContext, outcome: Outcome, ran: float | None = None
+    ) -> None:
+        """``ran``: seconds the handler ran, when known apart from its wait for a thread (sync ones);
+        else the time since the claim."""
         batch = self._batch
         kind = outcome.kind
+        finished = time.time() + ctx.clock_offset  # on the clock of started_at (the store's)
         if kind == "ok" and outcome.result is not None and spec.traces > 0:
             outcome = encoded(outcome)  # a result that cannot be shown fails its message
             kind = outcome.kind
@@ -54,18 +62,25 @@ class Recorder:
             if spec.results is not None or c.group_id is not None
             else None
         )
+        counted = 0
         if kind == "ok":
             batch.complete.append(c.id)
         elif kind in CONTROL:
+            buried = len(batch.bury)
             outcome = settle_control(
                 batch, spec, c, outcome, incomplete_delay=self.options.incomplete_delay, runner=self.id
             )
+            counted = 0 if kind == "incomplete" else FAILED | RETRIED
+            if len(batch.bury) > buried:
+                counted = (counted & FAILED) | DEAD
         else:
             error = outcome.error or kind
             if c.attempt >= spec.max_attempts:
                 batch.bury.append((c.id, c.attempt, error))
                 delay = None
+                counted = FAILED | DEAD
             else:
+                counted = FAILED | RETRIED
                 delay, problem = checked_delay(spec.backoff, c.attempt)
                 if problem is not None:
                     error = storable(f"{error}; {problem}")
@@ -74,13 +89,15 @@ class Recorder:
             if log.isEnabledFor(logging.WARNING):
                 log_failure(self.id, c, spec, error, delay)
         self.processed += 1
+        run = finished - c.started_at if ran is None else ran
+        self._stats.add(c.worker, finished - run - c.run_at, run, finished, counted)
         if marks is not None and (len(batch.complete) > marks[0] or len(batch.bury) > marks[1]):
             if spec.results is not None:
                 batch.results.append(kept_result(batch, spec, c, outcome, marks))
             if c.group_id is not None:
                 batch.grouped.append(c.id)
         if spec.traces > 0:
-            self._traces.add(spec.traces, c, ctx, outcome)
+            self._traces.add(spec.traces, c, ctx, outcome, finished)
 
     def _exhausted(self, spec: WorkerSpec, c: Claimed) -> None:
         """A message whose runs all ended with a lost lease: a dead letter, without running it again."""
@@ -91,6 +108,7 @@ class Recorder:
         if c.group_id is not None:
             self._batch.grouped.append(c.id)
         log_failure(self.id, c, spec, error, None, attempt=c.attempt - 1)
+        self._stats.dead_unrun(c.worker, c.started_at)
         if spec.traces > 0:
             now = c.started_at  # claimed and buried at once, on the store's clock like every started_at
             self._traces.add_record(
@@ -127,11 +145,16 @@ class Recorder:
     def _take_batch(self, final: bool = False) -> Settlement:
         """What to settle now; kept traces go along when due, and always once nothing is running."""
         batch, self._batch = self._batch, Settlement()
-        if self._traces.due(idle=final or not self._inflight):
+        idle = final or not self._inflight
+        if self._traces.due(idle=idle):
             batch.traces.extend(self._traces.take())
+        if self._stats.pending:
+            now = time.monotonic()
+            if self._stats.due(idle, now):
+                batch.stats.extend(self._stats.take(now))
         return batch
 
     def _restore(self, batch: Settlement) -> None:
         """A settle that failed: keep its contents for the next turn."""
-        for name in ("complete", "retry", "incomplete", "bury", "release", "traces", "results", "grouped"):
+        for name in SETTLED:
             getattr(self._batch, name)[:0] = getattr(batch, name)

@@ -24,7 +24,7 @@ from .._context import HandlerContext, current
 from .._emitter import Emitter
 from .._registry import Registry, WorkerSpec
 from .._stores import Claimed, Settlement, Store
-from .._stores._base import Wakeups
+from .._stores._base import RunnerInfo, Wakeups
 from ._executor import OK, Job, Outcome, SyncPool, outcome_of, timeout_outcome
 from ._handed import clock_skew, handed_message
 from ._hints import Hints
@@ -33,6 +33,7 @@ from ._memory import MemoryLimit
 from ._plugins import plugins_for, start_plugins, stop_plugins
 from ._recording import Recorder
 from ._settle import is_data_error, settle_apart
+from ._stats import StatsTally
 from ._traces import TraceBuffer
 from ._watchdog import RETIRE_STUCK, Watchdog
 
@@ -80,6 +81,7 @@ DUE_RETRY = 0.005
 """Seconds an idle runner waits before it looks again at a message that fell due but was not claimed."""
 DUE_LATE = 0.0002
 """Added to the sleep until a message falls due, so that the claim finds it due."""
+_HOST = socket.gethostname()
 RETIRE_MAX_TASKS = "max-tasks"
 RETIRE_MAX_MEMORY = "max-memory"
 
@@ -111,6 +113,7 @@ class Runner(Hints, Watchdog, Recorder):
         """What claims add for rates: nothing at all while no worker has one."""
         self._batch = Settlement()
         self._traces = TraceBuffer()
+        self._stats = StatsTally(time.monotonic())
         self._inflight: dict[int, asyncio.Task[None] | Job] = {}
         self._sync_inflight = 0
         self._pool = SyncPool(self.options.slots, self._sync_done)
@@ -388,7 +391,8 @@ class Runner(Hints, Watchdog, Recorder):
         workers = self.registry.names()
         while True:
             try:
-                await self._io(self.store.heartbeat, self.id, workers, self.options.lease)
+                info = RunnerInfo(_HOST, os.getpid(), self.options.slots, list(self._inflight))
+                await self._io(self.store.heartbeat, self.id, workers, self.options.lease, info)
                 if time.monotonic() - last_rescue >= rescue_every:
                     last_rescue = time.monotonic()
                     if await self._io(self.store.rescue):
@@ -497,6 +501,7 @@ class Runner(Hints, Watchdog, Recorder):
     def _sync_done(self, jobs: list[Job]) -> None:
         """On the loop: sync jobs that threads finished (abandoned ones were already settled)."""
         inflight = self._inflight
+        now = time.monotonic()
         for job in jobs:
             if job.abandoned:
                 continue
@@ -509,7 +514,10 @@ class Runner(Hints, Watchdog, Recorder):
             if outcome.result is not None and inspect.isawaitable(outcome.result):
                 self._await_returned(job, outcome.result)
                 continue
-            self._record(job.spec, c, job.ctx, outcome)
+            # The handler ran since its thread set its deadline (its timeout from then).
+            timeout = job.spec.timeout
+            ran = None if job.deadline is None or timeout is None else now - job.deadline + timeout
+            self._record(job.spec, c, job.ctx, outcome, ran)
         self._settled_one()
 
     def _await_returned(self, job: Job, pending: Awaitable[Any]) -> None:

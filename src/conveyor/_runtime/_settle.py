@@ -14,9 +14,12 @@ from dataclasses import replace
 
 from .._stores import Settlement, TraceRecord
 
-__all__ = ["is_data_error", "one_line", "safe_repr", "settle_apart", "storable", "text_of"]
+__all__ = ["SETTLED", "is_data_error", "one_line", "safe_repr", "settle_apart", "storable", "text_of"]
 
 log = logging.getLogger("conveyor.runner")
+
+SETTLED = ("complete", "retry", "incomplete", "bury", "release", "traces", "results", "grouped", "stats")
+"""``Settlement``'s lists."""
 
 _DATA_ERRORS = frozenset({"DataError", "IntegrityError"})
 """DB-API 2.0 names for errors due to the data processed (sqlite3 and psycopg both use them)."""
@@ -164,12 +167,15 @@ def _split(batch: Settlement) -> list[Settlement]:
         of(kept.message_id).results.append(kept)
     for i in batch.grouped:
         of(i).grouped.append(i)
-    return list(by_id.values())
+    pieces = list(by_id.values())
+    if batch.stats:  # the runner's own numbers: a piece of their own
+        pieces.append(Settlement(stats=list(batch.stats)))
+    return pieces
 
 
 def _refill(batch: Settlement, pieces: list[Settlement]) -> None:
     """Leave in ``batch`` only what ``pieces`` still holds."""
-    for name in ("complete", "retry", "incomplete", "bury", "release", "traces", "results", "grouped"):
+    for name in SETTLED:
         items = getattr(batch, name)
         items.clear()
         for piece in pieces:

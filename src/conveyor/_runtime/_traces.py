@@ -33,8 +33,12 @@ class TraceBuffer:
         self.pending = 0
         self.flushed_at = time.monotonic()
 
-    def add(self, keep: int, c: Claimed, ctx: HandlerContext, outcome: Outcome) -> None:
-        finished_at = time.time() + ctx.clock_offset  # on the clock of started_at (the store's)
+    def add(
+        self, keep: int, c: Claimed, ctx: HandlerContext, outcome: Outcome, finished_at: float | None = None
+    ) -> None:
+        """``finished_at``: on the clock of ``started_at`` (the store's); default now."""
+        if finished_at is None:
+            finished_at = time.time() + ctx.clock_offset
         self._put(c.worker, keep, outcome.kind != "ok", (c, ctx, outcome, finished_at, keep))
 
     def add_record(self, record: TraceRecord) -> None:

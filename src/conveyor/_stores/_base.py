@@ -25,9 +25,12 @@ __all__ = [
     "RateState",
     "ResultRecord",
     "ResultRow",
+    "RunnerInfo",
+    "RunnerRow",
     "ScheduleDef",
     "ScheduleState",
     "Settlement",
+    "StatsRow",
     "Store",
     "StoreCounts",
     "TraceRecord",
@@ -175,6 +178,49 @@ class ResultRow:
 
 
 @dataclass(slots=True)
+class StatsRow:
+    """One worker's counts and durations over one minute (``_stats.py``): what a runner adds to the
+    store's row for that worker and minute, in a settle. Histograms: bucket index -> count
+    (``_histogram.py``)."""
+
+    worker: str
+    minute: int
+    """The minute's start, in whole seconds since the epoch (on the store's clock)."""
+    processed: int = 0
+    failed: int = 0
+    retried: int = 0
+    dead: int = 0
+    wait: dict[int, int] = field(default_factory=dict)
+    run: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerInfo:
+    """What a runner's heartbeat records of it besides its workers."""
+
+    host: str
+    pid: int
+    slots: int
+    running: list[int]
+    """The ids of the messages it runs now."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerRow:
+    """A runner as the store keeps it. ``age``: seconds since its last heartbeat, on the store's clock."""
+
+    id: str
+    host: str | None
+    pid: int | None
+    workers: list[str]
+    started_at: float
+    seen_at: float
+    slots: int | None
+    running: list[int]
+    age: float
+
+
+@dataclass(slots=True)
 class Settlement:
     """What a runner learned since its last flush, applied in one transaction (group commit)."""
 
@@ -193,6 +239,9 @@ class Settlement:
     grouped: list[int] = field(default_factory=list)
     """Members of groups that this settle completes or buries: each leaves its group, and the last one
     of a group emits the group's ``then`` message, in the same transaction."""
+    stats: list[StatsRow] = field(default_factory=list)
+    """Per-minute stats the runner gathered since its last flush, added to the store's rows (a few
+    times a minute at most, not with every settle)."""
 
     def __bool__(self) -> bool:
         return bool(
@@ -204,6 +253,7 @@ class Settlement:
             or self.traces
             or self.results
             or self.grouped
+            or self.stats
         )
 
     def due_again(self) -> bool:
@@ -314,8 +364,11 @@ class Store(Protocol):
         """Apply completions, retries, dead letters, releases and traces in one transaction."""
         ...
 
-    def heartbeat(self, runner: str, workers: Sequence[str], lease: float) -> None:
-        """Renew the leases of the runner's running messages and record it as alive."""
+    def heartbeat(
+        self, runner: str, workers: Sequence[str], lease: float, info: RunnerInfo | None = None
+    ) -> None:
+        """Renew the leases of the runner's running messages and record it as alive (with ``info``:
+        its host, pid, slots and the messages it runs now)."""
         ...
 
     def rescue(self) -> int:
@@ -434,6 +487,25 @@ class Store(Protocol):
 
     def result_wakeups(self) -> Wakeups:
         """Hints that outcomes were kept (a settle with results committed, in any process)."""
+        ...
+
+    # -- runners and stats (docs/reference.md#runners-and-stats) --------------------------------
+    def runners(self) -> list[RunnerRow]:
+        """Every runner the store knows of (live or lost), by id."""
+        ...
+
+    def prune_runners(self, ttl: float) -> int:
+        """Forget runners unseen for ``ttl`` seconds that no running message names any more (their
+        leases expired and were rescued); return how many."""
+        ...
+
+    def stats(self, worker: str | None, minutes: int) -> list[StatsRow]:
+        """The stats rows of the last ``minutes`` minutes (the current one included), of one worker or
+        of all, by minute then worker."""
+        ...
+
+    def prune_stats(self, keep: float, limit: int) -> int:
+        """Remove at most ``limit`` stats rows of minutes older than ``keep`` seconds; return how many."""
         ...
 
     def close(self) -> None: ...

@@ -34,12 +34,22 @@ from .._errors import StoreNotFound
 from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
 from . import _rows
-from ._base import RUNNER_TTL, Claimed, NewMessage, RateState, Settlement, StoreCounts, claimed_in_order
+from ._base import (
+    RUNNER_TTL,
+    Claimed,
+    NewMessage,
+    RateState,
+    RunnerInfo,
+    Settlement,
+    StoreCounts,
+    claimed_in_order,
+)
 from ._browse import Browsed, browse_params, ordered, page_of
 from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
 from ._pg_results import PostgresResults
 from ._pg_schedules import PostgresSchedules
+from ._pg_stats import PostgresStats
 from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
 from ._pg_wakeups import PostgresWakeups
 from ._spread import ClaimSpread
@@ -55,7 +65,7 @@ RUNNER_LANE_SIZE = 2
 set up by runner_session.sql."""
 
 
-class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
+class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, PostgresStats):
     """Store on one PostgreSQL database (``postgresql://user:password@host:port/db?schema=name``)."""
 
     runner_ttl = RUNNER_TTL
@@ -273,6 +283,7 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
                 or batch.traces
                 or batch.results
                 or batch.grouped
+                or batch.stats
             )
             if only_acks and not pooled:  # the common case: one statement, one round trip
                 conn.execute(self._q.complete, {"ids": batch.complete}, prepare=True)
@@ -348,6 +359,8 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
             self._keep_results(cur, batch.results)
         if batch.grouped:
             self._leave_groups(cur, batch.grouped)
+        if batch.stats:
+            self._add_stats(cur, batch.stats)
         if batch.traces:
             kept = _kept_traces(batch)
             if kept:
@@ -372,13 +385,21 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
             keep = {t.worker: t.keep for t in batch.traces}
             cur.execute(q.prune_traces, {"workers": list(keep), "keeps": list(keep.values())})
 
-    def heartbeat(self, runner: str, workers: Sequence[str], lease: float) -> None:
+    def heartbeat(
+        self, runner: str, workers: Sequence[str], lease: float, info: RunnerInfo | None = None
+    ) -> None:
         """Renew the leases of the messages this runner's claims returned here. A claim that committed
         but whose answer was lost (the connection broke) is not renewed: its lease runs out and any
         runner rescues it, instead of it staying "running" as long as this runner lives."""
         with self._held_lock:
             ids = list(self._held.get(runner, ()))
-        params = {"runner": runner, "workers": list(workers), "lease": float(lease), "ids": ids}
+        params = {
+            "runner": runner,
+            "workers": list(workers),
+            "lease": float(lease),
+            "ids": ids,
+            **self._runner_params(info),
+        }
         with self._conn() as conn, conn.pipeline(), conn.transaction():
             conn.execute(self._q.runner_transaction)
             conn.execute(self._q.heartbeat, params)

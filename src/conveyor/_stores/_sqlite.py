@@ -16,7 +16,7 @@ from urllib.parse import quote
 import orjson
 
 from .._rates import Rate
-from ._base import RUNNER_TTL, Claimed, NewMessage, Settlement, Wakeups, claimed_in_order
+from ._base import RUNNER_TTL, Claimed, NewMessage, RunnerInfo, Settlement, Wakeups, claimed_in_order
 from ._spread import ClaimSpread
 from ._sql import Queries, migrations
 from ._sqlite_gate import WriterGate
@@ -25,6 +25,7 @@ from ._sqlite_rates import SQLiteRates, advance, rooms
 from ._sqlite_reads import SQLiteReads
 from ._sqlite_results import SQLiteResults
 from ._sqlite_schedules import SQLiteSchedules
+from ._sqlite_stats import SQLiteStats
 from ._sqlite_tally import Tally
 
 __all__ = ["SQLiteStore", "StoreVersionError"]
@@ -38,7 +39,7 @@ class StoreVersionError(RuntimeError):
     """The database was written by a newer Conveyor than this one."""
 
 
-class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups):
+class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLiteGroups, SQLiteStats):
     """Store on one SQLite database. ``path`` ``":memory:"`` keeps it in this process only."""
 
     runner_ttl = RUNNER_TTL
@@ -290,6 +291,8 @@ class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLi
             self._keep_results(db, batch.results, now)
         if batch.grouped:
             self._leave_groups(db, batch.grouped, now)
+        if batch.stats:
+            self._add_stats(db, batch.stats)
         if batch.traces:
             kept = _kept_traces(batch)
             db.executemany(
@@ -316,14 +319,13 @@ class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLi
             keep = {t.worker: t.keep for t in batch.traces}
             db.executemany(q.prune_traces, [{"worker": w, "keep": k} for w, k in keep.items()])
 
-    def heartbeat(self, runner: str, workers: Sequence[str], lease: float) -> None:
+    def heartbeat(
+        self, runner: str, workers: Sequence[str], lease: float, info: RunnerInfo | None = None
+    ) -> None:
         now = time.time()
         with self._write(announce=False) as db:
             db.execute(self._q.heartbeat, {"now": now, "lease": lease, "runner": runner})
-            db.execute(
-                self._q.upsert_runner,
-                {"runner": runner, "workers": orjson.dumps(list(workers)).decode(), "now": now},
-            )
+            db.execute(self._q.upsert_runner, self._runner_params(runner, workers, now, info))
 
     def rescue(self) -> int:
         now = time.time()

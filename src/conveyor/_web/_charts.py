@@ -1,9 +1,10 @@
 """The dashboard's charts: per-minute stats (``app.stats``) as the series uPlot draws.
 
-A chart range is the last hour in minutes or the last day in 10-minute steps (144 points). Each chart
-has a "total" series (every worker summed; for wait time p95, the highest worker's p95 in the step)
-and one series per worker: on the overview the ``TOP`` workers that processed most in the range, on a
-worker's page that worker alone. Minutes without stats are zeros (no work), so gaps read as idle time.
+A chart range is the last hour in minutes or the last day in 10-minute steps (144 points). On the
+overview each chart has a "total" series (the stats' per-minute totals, ``worker`` None: wait time p95
+from every worker's runs together) and one series per worker for the ``TOP`` workers that processed
+most in the range; on a worker's page, that worker alone. A 10-minute step adds up the counts and
+shows the highest per-minute p95 in it. Minutes without stats are zeros (no work).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def chart_data(
     count = max(1, minutes * 60 // step)
     first = last - (count - 1) * step
     x = [first + i * step for i in range(count)]
-    per_worker: dict[str, dict[str, list[float]]] = {}
+    per_worker: dict[str | None, dict[str, list[float]]] = {}
     for b in buckets:
         if worker is not None and b.worker != worker:
             continue
@@ -55,18 +56,15 @@ def chart_data(
             value = float(getattr(b, field) or 0)
             row = rows[field]
             row[i] = row[i] + value if merge == "sum" else max(row[i], value)
-    ranked = sorted(per_worker, key=lambda w: (-sum(per_worker[w]["processed"]), w))
-    shown = ranked if worker is not None else ranked[:TOP]
+    empty = {field: [0.0] * count for _, _, _, field, _ in CHARTS}
+    total = per_worker.pop(None, empty) if worker is None else per_worker.get(worker, empty)
+    named = [name for name in per_worker if name is not None]
+    ranked = sorted(named, key=lambda w: (-sum(per_worker[w]["processed"]), w))[:TOP]
     charts = []
-    for chart_id, title, unit, field, merge in CHARTS:
-        total = [0.0] * count
-        for name in per_worker:
-            row = per_worker[name][field]
-            for i, value in enumerate(row):
-                total[i] = total[i] + value if merge == "sum" else max(total[i], value)
-        lines: list[dict[str, Any]] = [{"label": worker or "total", "values": _round(total)}]
+    for chart_id, title, unit, field, _ in CHARTS:
+        lines: list[dict[str, Any]] = [{"label": worker or "total", "values": _round(total[field])}]
         if worker is None:
-            lines += [{"label": name, "values": _round(per_worker[name][field])} for name in shown]
+            lines += [{"label": name, "values": _round(per_worker[name][field])} for name in ranked]
         charts.append({"id": chart_id, "title": title, "unit": unit, "series": lines})
     return {"step": step, "x": x, "charts": charts}
 

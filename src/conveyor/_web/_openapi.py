@@ -20,6 +20,7 @@ from ._openapi_schemas import (
     query_params,
     ref,
 )
+from ._openapi_stats import STATS_PATHS, STATS_SCHEMAS
 
 __all__ = ["openapi_document"]
 
@@ -363,6 +364,7 @@ def _paths() -> dict[str, Any]:
         "/api/schedules/{name}/resume": _schedule_change(
             "resumeSchedule", "Tick a schedule again (missed ticks follow its misfire policy).", False
         ),
+        **STATS_PATHS,
         "/api/stream": {
             "get": {
                 "operationId": "stream",
@@ -458,7 +460,7 @@ def openapi_document() -> dict[str, Any]:
                 '`X-Conveyor-Request: 1`. Bad input is a 4xx with `{"error": ...}`, never a 500.'
             ),
         },
-        "components": COMPONENTS,
+        "components": {**COMPONENTS, "schemas": {**COMPONENTS["schemas"], **STATS_SCHEMAS}},
         "security": [{"bearer": []}, {}],
         "paths": paths,
     }

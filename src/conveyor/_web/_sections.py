@@ -47,13 +47,12 @@ class Reads:
     def status(self) -> list[Any]:
         return self.get("status", lambda: sorted(self.app.status().values(), key=lambda s: s.name))  # type: ignore[no-any-return]
 
-    def stats(self, minutes: int) -> list[Any]:
-        stats: Callable[..., list[Any]] = self.app.stats  # type: ignore[attr-defined]
-        return self.get(("stats", minutes), lambda: stats(minutes=minutes))  # type: ignore[no-any-return]
+    def stats(self, minutes: int, worker: str | None = None) -> list[Any]:
+        read = lambda: self.app.stats(worker, minutes)  # noqa: E731
+        return self.get(("stats", worker, minutes), read)  # type: ignore[no-any-return]
 
     def runners(self) -> list[Any]:
-        runners: Callable[[], list[Any]] = self.app.runners  # type: ignore[attr-defined]
-        return self.get("runners", runners)  # type: ignore[no-any-return]
+        return self.get("runners", self.app.runners)  # type: ignore[no-any-return]
 
     def recent(self) -> dict[str, dict[str, float]]:
         """Per worker, what the last hour's stats add up to."""
@@ -61,6 +60,8 @@ class Reads:
         def add() -> dict[str, dict[str, float]]:
             out: dict[str, dict[str, float]] = {}
             for b in self.stats(60):
+                if b.worker is None:  # the minute's total
+                    continue
                 row = out.setdefault(b.worker, {"processed": 0, "failed": 0, "wait_p95": 0.0})
                 row["processed"] += b.processed
                 row["failed"] += b.failed
@@ -83,21 +84,17 @@ def _totals(app: App, view: View, reads: Reads) -> dict[str, Any]:
         "paused": sum(1 for s in status if s.paused),
         "processed": sum(int(r["processed"]) for r in recent.values()),
         "failed": sum(int(r["failed"]) for r in recent.values()),
-        "runners": sum(1 for r in runners if not r.lost),
-        "lost": sum(1 for r in runners if r.lost),
-        "slots": sum(r.slots for r in runners if not r.lost),
-        "busy": sum(_busy(r) for r in runners if not r.lost),
+        "runners": sum(1 for r in runners if r.state == "live"),
+        "lost": sum(1 for r in runners if r.state == "lost"),
+        "slots": sum(r.slots or 0 for r in runners if r.state == "live"),
+        "busy": sum(r.running for r in runners if r.state == "live"),
     }
-
-
-def _busy(runner: Any) -> int:
-    running = runner.running
-    return running if isinstance(running, int) else len(running)
 
 
 def _charts(app: App, view: View, reads: Reads) -> dict[str, Any]:
     minutes = RANGES[view.range]
-    data = chart_data(reads.stats(minutes), minutes, view.worker if view.page == "worker" else None)
+    worker = view.worker if view.page == "worker" else None
+    data = chart_data(reads.stats(minutes, worker), minutes, worker)
     return {"data": orjson.dumps(data).decode(), "chart_ids": [c["id"] for c in data["charts"]]}
 
 
@@ -116,7 +113,7 @@ def _rules(app: App, view: View, reads: Reads) -> dict[str, Any]:
 
 
 def _runners(app: App, view: View, reads: Reads) -> dict[str, Any]:
-    runners = sorted(reads.runners(), key=lambda r: (r.lost, r.host, r.pid))
+    runners = sorted(reads.runners(), key=lambda r: (r.state != "live", r.host or "", r.pid or 0, r.id))
     return {"runners": runners, "now": time.time()}
 
 

@@ -53,6 +53,7 @@ from ._pages import Pages
 from ._results import MAX_WAIT, result_routes
 from ._schedules import schedule_routes
 from ._server import check_token
+from ._stats import stats_routes
 
 if TYPE_CHECKING:
     from .._app import App
@@ -288,6 +289,7 @@ def create_app(
         route("/api/dead/discard", discard_dead, "POST"),
         route("/api/unknown", unknown, "GET"),
         *schedule_routes(app),
+        *stats_routes(app),
         route("/api/stream", stream, "GET"),
         route("/metrics", metrics, "GET"),
         route("/openapi.json", openapi, "GET"),
