@@ -114,7 +114,7 @@ def _rules(app: App, view: View, reads: Reads) -> dict[str, Any]:
 
 def _runners(app: App, view: View, reads: Reads) -> dict[str, Any]:
     runners = sorted(reads.runners(), key=lambda r: (r.state != "live", r.host or "", r.pid or 0, r.id))
-    return {"runners": runners, "now": time.time()}
+    return {"runners": runners, "clock": time.time()}
 
 
 def _dead(app: App, view: View, reads: Reads) -> dict[str, Any]:
