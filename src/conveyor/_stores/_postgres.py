@@ -52,6 +52,7 @@ from ._pg_schedules import PostgresSchedules
 from ._pg_stats import PostgresStats
 from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
 from ._pg_wakeups import PostgresWakeups
+from ._series import Point, points
 from ._spread import ClaimSpread
 from ._sql import migrations
 from ._sqlite import StoreVersionError, _kept_traces
@@ -482,6 +483,18 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, Postgres
             rows = conn.execute(self._q.message, (message_id,)).fetchall()
         found = _rows.messages(rows)
         return found[0] if found else None
+
+    def stats_series(self, worker: str | None, since: int, until: int, step: int) -> dict[int, Point]:
+        params = {"worker": worker, "since": since, "until": until, "step": step}
+        query = self._q.stats_series if worker is None else self._q.stats_series_worker
+        with self._conn() as conn:
+            rows = conn.execute(query, params).fetchall()
+        return points(rows)
+
+    def stats_sums(self, since: int, until: int) -> list[tuple[int, str, int, int]]:
+        with self._conn() as conn:
+            rows = conn.execute(self._q.stats_sums, {"since": since, "until": until}).fetchall()
+        return [(int(m), w, int(p), int(f)) for m, w, p, f in rows]
 
     def browse(
         self,

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from .._message import STATES
 from ._sections import LOADERS, Reads
+from ._statscache import StatsCache
 from ._views import NAV, View, parse_view
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ class Pages:
             pretty=_pretty, compact=_compact, when=_when, seconds=_seconds, span=_span, epoch=_epoch
         )
         self._errors: dict[str, str] = {}
+        self.stats = StatsCache()
 
     def view(
         self, params: Mapping[str, str], page: str | None = None, worker: str | None = None, base: str = ""
@@ -90,7 +92,7 @@ class Pages:
     def render(self, views: Iterable[View]) -> dict[View, dict[str, str]]:
         """The sections of each view. The reads every view shares run once; a section whose data or
         template fails shows the error in its place (logged once per new error), the rest render."""
-        reads = Reads(self.app)
+        reads = Reads(self.app, self.stats)
         return {view: self._sections(view, reads) for view in views}
 
     def sections(self, view: View) -> dict[str, str]:
@@ -141,7 +143,7 @@ class Pages:
 
     def page(self, view: View) -> str:
         """A whole page: its layout with its sections rendered in place (then kept live by the stream)."""
-        reads = Reads(self.app)
+        reads = Reads(self.app, self.stats)
         sections = {name: Markup(html) for name, html in self._sections(view, reads).items()}
         try:
             workers = [s.name for s in reads.status()]

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ._charts import chart_data
+from .._stores._series import Point
+from ._charts import busiest, chart_data
+from ._statscache import StatsCache
 from ._views import RANGES, View
 
 if TYPE_CHECKING:
@@ -22,6 +24,8 @@ __all__ = ["LOADERS", "MESSAGES_SHOWN", "PAGE_SIZE", "SEARCH_SCAN", "Reads"]
 MESSAGES_SHOWN = 100  # the messages page (all workers): the oldest so many
 DEAD_SHOWN = 100
 PAGE_SIZE = 50  # a worker's messages, per page
+BUSIEST = 15  # workers on the overview
+WORKERS_SHOWN = 200  # workers on the workers page (a filter by name finds the others)
 SEARCH_SCAN = 10_000  # messages a search looks at per page
 
 
@@ -29,8 +33,9 @@ class Reads:
     """The store reads of one tick, each made once on first use; a failed read raises again in each
     section that needs it."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, cache: StatsCache) -> None:
         self.app = app
+        self.cache = cache
         self._done: dict[Any, tuple[Any, Exception | None]] = {}
 
     def get(self, key: Any, read: Callable[[], Any]) -> Any:
@@ -47,28 +52,16 @@ class Reads:
     def status(self) -> list[Any]:
         return self.get("status", lambda: sorted(self.app.status().values(), key=lambda s: s.name))  # type: ignore[no-any-return]
 
-    def stats(self, minutes: int, worker: str | None = None) -> list[Any]:
-        read = lambda: self.app.stats(worker, minutes)  # noqa: E731
-        return self.get(("stats", worker, minutes), read)  # type: ignore[no-any-return]
-
     def runners(self) -> list[Any]:
         return self.get("runners", self.app.runners)  # type: ignore[no-any-return]
 
-    def recent(self) -> dict[str, dict[str, float]]:
-        """Per worker, what the last hour's stats add up to."""
+    def series(self, worker: str | None, minutes: int) -> dict[int, Point]:
+        read = lambda: self.cache.series(self.app.store, worker, minutes)  # noqa: E731
+        return self.get(("series", worker, minutes), read)  # type: ignore[no-any-return]
 
-        def add() -> dict[str, dict[str, float]]:
-            out: dict[str, dict[str, float]] = {}
-            for b in self.stats(60):
-                if b.worker is None:  # the minute's total
-                    continue
-                row = out.setdefault(b.worker, {"processed": 0, "failed": 0, "wait_p95": 0.0})
-                row["processed"] += b.processed
-                row["failed"] += b.failed
-                row["wait_p95"] = max(row["wait_p95"], b.wait_p95 or 0.0)
-            return out
-
-        return self.get("recent", add)  # type: ignore[no-any-return]
+    def recent(self) -> dict[str, tuple[int, int]]:
+        """Per worker, the runs finished and failed in the last hour."""
+        return self.get("recent", lambda: self.cache.sums(self.app.store, 60))  # type: ignore[no-any-return]
 
 
 def _totals(app: App, view: View, reads: Reads) -> dict[str, Any]:
@@ -82,8 +75,8 @@ def _totals(app: App, view: View, reads: Reads) -> dict[str, Any]:
         "dead": sum(s.dead for s in status),
         "workers": len(status),
         "paused": sum(1 for s in status if s.paused),
-        "processed": sum(int(r["processed"]) for r in recent.values()),
-        "failed": sum(int(r["failed"]) for r in recent.values()),
+        "processed": sum(p for p, _ in recent.values()),
+        "failed": sum(f for _, f in recent.values()),
         "runners": sum(1 for r in runners if r.state == "live"),
         "lost": sum(1 for r in runners if r.state == "lost"),
         "slots": sum(r.slots or 0 for r in runners if r.state == "live"),
@@ -93,13 +86,28 @@ def _totals(app: App, view: View, reads: Reads) -> dict[str, Any]:
 
 def _charts(app: App, view: View, reads: Reads) -> dict[str, Any]:
     minutes = RANGES[view.range]
-    worker = view.worker if view.page == "worker" else None
-    data = chart_data(reads.stats(minutes, worker), minutes, worker)
+    if view.page == "worker":
+        assert view.worker is not None
+        data = chart_data(reads.series(view.worker, minutes), {}, minutes, view.worker)
+    else:
+        top = {w: reads.series(w, minutes) for w in busiest(reads.recent())}
+        data = chart_data(reads.series(None, minutes), top, minutes, "total")
     return {"data": orjson.dumps(data).decode(), "chart_ids": [c["id"] for c in data["charts"]]}
 
 
 def _workers(app: App, view: View, reads: Reads) -> dict[str, Any]:
-    return {"workers": reads.status(), "recent": reads.recent()}
+    """The overview: the busiest ``BUSIEST`` workers (backlog, then work done in the last hour); the
+    workers page: all of them by name, or those whose name holds ``q``, ``WORKERS_SHOWN`` at most."""
+    status, recent = reads.status(), reads.recent()
+    if view.page == "overview":
+        busy = sorted(
+            status, key=lambda s: (-(s.queued + s.running + s.dead), -recent.get(s.name, (0, 0))[0], s.name)
+        )
+        shown, limit = busy[:BUSIEST], BUSIEST
+    else:
+        matching = [s for s in status if view.q is None or view.q in s.name]
+        shown, limit = matching[:WORKERS_SHOWN], WORKERS_SHOWN
+    return {"workers": shown, "recent": recent, "total": len(status), "limit": limit}
 
 
 def _rules(app: App, view: View, reads: Reads) -> dict[str, Any]:

@@ -101,10 +101,16 @@
   function formatter(unit) {
     return function (u, value) {
       if (value === null || value === undefined) { return "–"; }
-      if (unit === "seconds") { return value < 1 ? (value * 1000).toFixed(1) + " ms" : value.toFixed(2) + " s"; }
-      return String(value);
+      if (unit === "seconds") {
+        if (value === 0) { return "0"; }
+        if (value < 0.001) { return Math.round(value * 1e6) + " µs"; }
+        return value < 1 ? +(value * 1000).toFixed(1) + " ms" : +value.toFixed(2) + " s";
+      }
+      return String(+value.toFixed(2));
     };
   }
+
+  function clock(ts) { return new Date(ts * 1000).toISOString().slice(11, 16); } // HH:MM UTC
 
   function drawCharts(root) {
     if (!window.uPlot) { return; }
@@ -115,7 +121,7 @@
         if (!figure) { return; }
         if (figure._uplot) { figure._uplot.destroy(); }
         var color = ink();
-        var series = [{ label: "time (UTC)", value: "{YYYY}-{MM}-{DD} {HH}:{mm}" }];
+        var series = [{ label: "UTC", value: function (u, ts) { return ts === null ? "–" : clock(ts); } }];
         chart.series.forEach(function (s, i) {
           series.push({
             label: s.label, stroke: palette[i % palette.length], width: i === 0 ? 2 : 1.25,
@@ -127,14 +133,13 @@
           title: chart.title + (chart.unit === "seconds" ? "" : " (" + (data.step === 60 ? "per minute" : "per 10 min") + ")"),
           width: Math.max(260, figure.clientWidth || 320),
           height: 190,
-          tzDate: function (ts) { return window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
           series: series,
           scales: { y: { range: function (u, min, max) { return [0, Math.max(max, chart.unit === "seconds" ? 0.001 : 1)]; } } },
           axes: [
-            Object.assign({}, axis),
+            Object.assign({}, axis, { values: function (u, ticks) { return ticks.map(clock); } }),
             Object.assign({}, axis, { size: 56, values: function (u, ticks) { return ticks.map(function (t) { return formatter(chart.unit)(u, t); }); } })
           ],
-          legend: { live: true }
+          legend: { live: false }
         };
         var rows = [data.x].concat(chart.series.map(function (s) { return s.values; }));
         figure._uplot = new window.uPlot(opts, rows, figure);
