@@ -10,8 +10,9 @@ heartbeats, and stats for every worker for every minute of the last hour and ``-
 for every minute of the last day (the stats a runner writes, through the same settle). Each page is
 then requested through the ASGI app in this process (routing, middleware, the store reads and the
 Jinja rendering: all of the server's work, none of the network's), ``--rounds`` times: the first
-request (which reads the settled minutes' stats into the web app's cache, ``_web/_statscache.py``), then
-the median and the worst of the others, in ms. The "live tick" line is one tick of the shared poller for one view
+request (which reads the settled minutes' stats into the web app's cache, ``_web/_statscache.py``),
+then the median and the worst of the others, in ms. The "live tick" line is one tick of the shared
+poller for one view
 of each page (what N open tabs on those pages cost per ``poll``). Not part of ``python -m bench``.
 """
 
@@ -122,7 +123,8 @@ def measure(app: Any, rounds: int) -> None:
         times.append((time.perf_counter() - t0) * 1000)
     label = f"live tick ({len(views)} views)"
     print(
-        f"{label:<40} {times[0]:>9.1f} {statistics.median(times[1:] or times):>10.1f} {max(times[1:] or times):>10.1f}"
+        f"{label:<40} {times[0]:>9.1f} {statistics.median(times[1:] or times):>10.1f}"
+        f" {max(times[1:] or times):>10.1f}"
     )
 
 

@@ -6,6 +6,7 @@ of tabs showing it. Every field comes from the path and query string and is chec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -40,6 +41,7 @@ PAGES: dict[str, tuple[str, ...]] = {
 
 RANGES = {"hour": 60, "day": 1440}  # chart ranges: minutes of stats read
 MAX_SEARCH = 200  # characters of a search text
+CURSOR_PATTERN = r"^-?[0-9]{1,20}(\.[0-9]{1,20})?_[0-9]{1,18}$"  # <run_at>_<id>, from a Next page link
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +56,10 @@ class Cursor:
 
     @classmethod
     def parse(cls, text: str) -> Cursor:
+        if re.fullmatch(CURSOR_PATTERN, text) is None:
+            raise ValueError(f"after must be <run_at>_<id> (from a Next page link), not {text[:80]!r}")
         run_at, _, message_id = text.partition("_")
-        try:
-            cursor = cls(float(run_at), int(message_id))
-        except ValueError:
-            raise ValueError(f"after must be <run_at>_<id> (from a Next link), not {text[:80]!r}") from None
-        if cursor.run_at != cursor.run_at or cursor.id < 0:  # NaN
-            raise ValueError(f"after must be <run_at>_<id> (from a Next link), not {text[:80]!r}")
-        return cursor
+        return cls(float(run_at), int(message_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +81,9 @@ class View:
         return PAGES[self.page]
 
     def query(self) -> str:
-        """The query string of the live stream of this view."""
+        """The query string of the live stream of this view (a worker alone: its page)."""
         pairs = [
-            ("page", self.page),
+            ("page", None if self.page == "worker" else self.page),
             ("worker", self.worker),
             ("state", self.state),
             ("q", self.q),
@@ -108,20 +106,25 @@ def parse_view(
     params: Mapping[str, str], page: str | None = None, worker: str | None = None, base: str = ""
 ) -> View:
     """The view a path and query string ask for (ValueError on any bad part)."""
-    page = page or params.get("page") or "overview"
-    if page not in PAGES:
-        raise ValueError(f"page must be one of {', '.join(PAGES)}, not {page[:80]!r}")
+    if page is None:
+        page = params.get("page") or "overview"
+        if page not in PAGES or page == "worker":  # a worker's page: worker= alone
+            raise ValueError(
+                f"page must be one of {', '.join(p for p in PAGES if p != 'worker')}, not {page[:80]!r}"
+            )
     worker = worker or params.get("worker") or None
     if worker is not None:
         check_worker_name(worker)
+        if page == "overview":  # /?worker=name: that worker's page (older links)
+            page = "worker"
     if page == "worker" and worker is None:
         raise ValueError("the worker page needs a worker")
     state = params.get("state") or None
     if state is not None and state not in STATES:
         raise ValueError(f"state must be one of {', '.join(STATES)}, not {state[:80]!r}")
     q = (params.get("q") or "").strip() or None
-    if q is not None and (len(q) > MAX_SEARCH or not q.isprintable()):
-        raise ValueError(f"q must be printable text of at most {MAX_SEARCH} characters")
+    if q is not None and (len(q) > MAX_SEARCH or "\x00" in q):
+        raise ValueError(f"q must be text of at most {MAX_SEARCH} characters, without NUL")
     after = params.get("after") or None
     range_ = params.get("range") or "hour"
     if range_ not in RANGES:
