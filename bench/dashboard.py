@@ -12,8 +12,8 @@ then requested through the ASGI app in this process (routing, middleware, the st
 Jinja rendering: all of the server's work, none of the network's), ``--rounds`` times: the first
 request (which reads the settled minutes' stats into the web app's cache, ``_web/_statscache.py``),
 then the median and the worst of the others, in ms. The "live tick" line is one tick of the shared
-poller for one view
-of each page (what N open tabs on those pages cost per ``poll``). Not part of ``python -m bench``.
+poller for one view of each page (what N open tabs on those pages cost per ``poll``). Not part of
+``python -m bench``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import pytest
@@ -81,3 +82,29 @@ def test_dead_letters_page_by_id(make_app, store: Store) -> None:  # type: ignor
     assert [m.id for m in second.messages] == ids[2:4]
     with pytest.raises(ValueError, match="state must be one of"):
         store.browse("w", "done", None, text=None, limit=2, scan=3)  # type: ignore[arg-type]
+
+
+def test_stats_series_and_sums_add_up_in_the_store(store: Store) -> None:
+    from conveyor._histogram import bucket
+    from conveyor._stores._base import Settlement, StatsRow
+
+    minute = int(time.time()) // 60 * 60 - 3600
+    fast, slow = bucket(0.001), bucket(0.5)
+    rows = [
+        StatsRow("a", minute, processed=3, failed=1, wait={fast: 3}),
+        StatsRow("b", minute, processed=2, wait={fast: 1, slow: 1}),
+        StatsRow("a", minute + 60, processed=5, wait={slow: 5}),
+        StatsRow("a", minute + 600, processed=7, failed=7),
+    ]
+    store.settle("r", Settlement(stats=rows))
+    every = store.stats_series(None, minute, minute + 120, 60)
+    assert sorted(every) == [minute, minute + 60]
+    assert (every[minute].processed, every[minute].failed, every[minute].wait) == (5, 1, {fast: 4, slow: 1})
+    assert (every[minute + 60].processed, every[minute + 60].wait) == (5, {slow: 5})
+    tens = store.stats_series("a", minute, 2**62, 600)
+    start = minute // 600 * 600
+    assert sum(p.processed for p in tens.values()) == 15 and sum(p.failed for p in tens.values()) == 8
+    assert tens[start].wait == {fast: 3, slow: 5} or start != minute // 600 * 600
+    assert store.stats_series("nobody", minute, 2**62, 60) == {}
+    sums = store.stats_sums(minute, minute + 600)
+    assert sorted(sums) == sorted([(minute, "a", 3, 1), (minute, "b", 2, 0), (minute + 60, "a", 5, 0)])

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LOADERS", "MESSAGES_SHOWN", "PAGE_SIZE", "SEARCH_SCAN", "Reads"]
 
-MESSAGES_SHOWN = 100  # the messages page (all workers): the oldest so many
+MESSAGES_SHOWN = 25  # the messages page (all workers): the oldest so many (each worker's read, merged)
 DEAD_SHOWN = 100
 PAGE_SIZE = 50  # a worker's messages, per page
 BUSIEST = 15  # workers on the overview
@@ -156,7 +156,7 @@ def _messages(app: App, view: View, reads: Reads) -> dict[str, Any]:
             "by_id": True,
         }
     messages = app.messages(view.worker, view.state, MESSAGES_SHOWN)  # type: ignore[arg-type]
-    return {"messages": messages, "next": None, "scanned": 0, "paged": False}
+    return {"messages": messages, "next": None, "scanned": 0, "paged": False, "shown": MESSAGES_SHOWN}
 
 
 LOADERS: dict[str, Callable[[App, View, Reads], dict[str, Any]]] = {
