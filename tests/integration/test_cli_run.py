@@ -157,7 +157,7 @@ def test_stream_sends_sections(tmp_path: Path, procs: list[Proc]) -> None:
     with httpx.Client(base_url=url, timeout=10, headers={"X-Conveyor-Request": "1"}) as http:
         http.post("/api/emit/streamed", content=b'"<script>x</script>"')
         sections: dict[str, str] = {}
-        with http.stream("GET", "/api/stream?page=worker&worker=streamed") as response:
+        with http.stream("GET", "/api/stream?worker=streamed") as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             for line in response.iter_lines():
                 if line.startswith("data: "):

@@ -110,8 +110,8 @@ _QUERY: dict[str, dict[str, Any]] = {
         "description": "Search: a message id; with a worker, also its key or text in its event.",
     },
     "after": {
-        "schema": {"type": "string", "pattern": CURSOR_PATTERN},
-        "description": "Where a page of a worker's messages starts (from a Next page link).",
+        "schema": {"type": "string", "pattern": f"^(|{CURSOR_PATTERN[1:-1]})$"},
+        "description": "Where a page of a worker's messages starts (from a Next page link); empty: the first.",
     },
     "range": {"schema": {"enum": [*RANGES, ""]}, "description": "The charts' range (default: hour)."},
 }
