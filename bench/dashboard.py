@@ -108,8 +108,10 @@ def measure(app: Any, rounds: int) -> None:
             times.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, (path, response.status_code, response.text[:300])
             assert "could not be shown" not in response.text, (path, response.text)
+        rest = times[1:] or times
         print(
-            f"{path:<40} {statistics.median(times):>10.1f} {max(times):>10.1f} {len(response.content):>10,}"
+            f"{path:<40} {times[0]:>9.1f} {statistics.median(rest):>10.1f} {max(rest):>10.1f}"
+            f" {len(response.content):>10,}"
         )
     pages = web.state.conveyor.pages
     views = [

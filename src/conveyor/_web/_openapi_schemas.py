@@ -111,7 +111,7 @@ _QUERY: dict[str, dict[str, Any]] = {
     },
     "after": {
         "schema": {"type": "string", "pattern": f"^(|{CURSOR_PATTERN[1:-1]})$"},
-        "description": "Where a page of a worker's messages starts (from a Next page link); empty: the first.",
+        "description": "Where a page of a worker's messages starts (a Next page link's); empty: the first.",
     },
     "range": {"schema": {"enum": [*RANGES, ""]}, "description": "The charts' range (default: hour)."},
 }
