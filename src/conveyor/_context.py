@@ -27,6 +27,9 @@ class HandlerContext:
     clock_offset: float = 0.0
     """The store's clock minus this host's, as seen at the claim (PostgreSQL stamps ``started_at`` on
     the server): added to the finish time of the trace, so that its duration is this host's."""
+    began: float = 0.0
+    """This host's ``time.time()`` when the claim was answered: the handler starts then (a sync one
+    once a thread takes it)."""
 
 
 current: ContextVar[HandlerContext | None] = ContextVar("conveyor_current", default=None)

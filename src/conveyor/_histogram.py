@@ -16,7 +16,9 @@ from collections.abc import Iterable, Mapping
 import orjson
 
 __all__ = [
+    "HUGE",
     "LOWEST",
+    "SHIFT",
     "STEPS",
     "TOP",
     "Histogram",
@@ -25,6 +27,7 @@ __all__ = [
     "encode",
     "merge_into",
     "percentile",
+    "total",
     "value_of",
 ]
 
@@ -36,16 +39,16 @@ STEPS = 4
 """Buckets per doubling."""
 TOP = 1 + STEPS * 40
 """The last bucket (durations from ``LOWEST·2^40``, about 127 days, up: all there)."""
-_SCALE = 1.0 / LOWEST
 _log2 = math.log2
+SHIFT = 1 - STEPS * _log2(LOWEST)
+"""A duration's bucket from ``LOWEST`` up is ``int(log2(seconds) * STEPS + SHIFT)``."""
+HUGE = LOWEST * 2 ** ((TOP - 1) / STEPS)
+"""Where bucket ``TOP`` starts."""
 
 
 def bucket(seconds: float) -> int:
-    """The bucket of a duration (negative and NaN ones count as 0)."""
-    if not seconds >= LOWEST:
-        return 0
-    i = int(_log2(seconds * _SCALE) * STEPS) + 1
-    return i if i < TOP else TOP
+    """The bucket of a duration (negative ones count in bucket 0, NaN and infinite ones in ``TOP``)."""
+    return int(_log2(seconds) * STEPS + SHIFT) if LOWEST <= seconds < HUGE else 0 if seconds < LOWEST else TOP
 
 
 def value_of(index: int) -> float:

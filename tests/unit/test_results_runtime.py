@@ -48,9 +48,9 @@ def test_a_worker_without_results_runs_no_results_statement(tmp_path: Path) -> N
 def test_the_pruner_plugin_comes_only_with_a_worker_that_keeps_results(tmp_path: Path) -> None:
     app = conveyor.App(f"sqlite:///{tmp_path / 'c.db'}")
     app.worker("plain")(lambda event: None)
-    assert [p.name for p in plugins_for(app.registry, app.store, "r", lambda: None)] == []
+    assert [p.name for p in plugins_for(app.registry, app.store, "r", lambda: None)] == ["stats-pruner"]
     app.worker("kept", results=1)(lambda event: None)
-    (plugin,) = plugins_for(app.registry, app.store, "r", lambda: None)
+    (plugin, _stats) = plugins_for(app.registry, app.store, "r", lambda: None)
     assert isinstance(plugin, ResultPruner)
     app.close()
 

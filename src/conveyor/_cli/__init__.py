@@ -18,6 +18,7 @@ from ._reads import dead, message, messages, status, traces, unknown
 from ._results import result
 from ._run import demo, run, web
 from ._schedules import schedules
+from ._top import top
 
 __all__ = ["main"]
 
@@ -64,6 +65,6 @@ def main(debug: bool) -> None:
 
 for _command in (
     run, web, demo, emit, pause, resume, block, unblock, cancel, purge, retry, discard,
-    status, traces, message, messages, result, dead, unknown, schedules,
+    status, traces, message, messages, result, dead, unknown, schedules, top,
 ):  # fmt: skip
     main.add_command(_command)

@@ -50,10 +50,11 @@ class Recorder:
         self, spec: WorkerSpec, c: Claimed, ctx: HandlerContext, outcome: Outcome, ran: float | None = None
     ) -> None:
         """``ran``: seconds the handler ran, when known apart from its wait for a thread (sync ones);
-        else the time since the claim."""
+        else the time since the claim was answered."""
         batch = self._batch
         kind = outcome.kind
-        finished = time.time() + ctx.clock_offset  # on the clock of started_at (the store's)
+        now = time.time()
+        finished = now + ctx.clock_offset  # on the clock of started_at (the store's)
         if kind == "ok" and outcome.result is not None and spec.traces > 0:
             outcome = encoded(outcome)  # a result that cannot be shown fails its message
             kind = outcome.kind
@@ -89,7 +90,7 @@ class Recorder:
             if log.isEnabledFor(logging.WARNING):
                 log_failure(self.id, c, spec, error, delay)
         self.processed += 1
-        run = finished - c.started_at if ran is None else ran
+        run = now - ctx.began if ran is None else ran
         self._stats.add(c.worker, finished - run - c.run_at, run, finished, counted)
         if marks is not None and (len(batch.complete) > marks[0] or len(batch.bury) > marks[1]):
             if spec.results is not None:
@@ -143,14 +144,14 @@ class Recorder:
             settle_apart(self._settle, batch, error)
 
     def _take_batch(self, final: bool = False) -> Settlement:
-        """What to settle now; kept traces go along when due, and always once nothing is running."""
+        """What to settle now; kept traces go along when due, and always once nothing is running; stats
+        every ``FLUSH_EVERY`` seconds, and at the end."""
         batch, self._batch = self._batch, Settlement()
-        idle = final or not self._inflight
-        if self._traces.due(idle=idle):
+        if self._traces.due(idle=final or not self._inflight):
             batch.traces.extend(self._traces.take())
         if self._stats.pending:
             now = time.monotonic()
-            if self._stats.due(idle, now):
+            if final or self._stats.due(now):
                 batch.stats.extend(self._stats.take(now))
         return batch
 

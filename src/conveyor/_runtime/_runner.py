@@ -423,7 +423,9 @@ class Runner(Hints, Watchdog, Recorder):
                 self._exhausted(spec, c)
                 continue
             skew = clock_skew(c.started_at, issued, answered)
-            ctx = HandlerContext(self.emitter, c.id, c.worker, c.root_id, c.chain, clock_offset=skew)
+            ctx = HandlerContext(
+                self.emitter, c.id, c.worker, c.root_id, c.chain, clock_offset=skew, began=answered
+            )
             try:
                 event = decode(c.event)
             except Exception as exc:  # a row not written by emit: fail it like a handler error

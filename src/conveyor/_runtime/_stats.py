@@ -1,11 +1,11 @@
 """Stats on the runner's side (docs/reference.md#runners-and-stats): per minute and worker, the runs
 finished, failed and retried, the dead letters made, and histograms of wait and run time, gathered in
-memory and handed to a settle every ``FLUSH_EVERY`` seconds (and whenever nothing is running): no
-statement or transaction of their own. The pruner plugin removes rows past ``KEEP`` and forgets lost
-runners once no message runs under them any more.
+memory and handed to a settle every ``FLUSH_EVERY`` seconds (a serving runner turns at least once a
+second, busy or idle) and when the runner stops or a drain ends: no transaction of their own. The
+pruner plugin removes rows past ``KEEP`` and forgets lost runners once no message runs under them.
 
-Wait time: from when the message fell due (its ``run_at``) to its start; run time: from its start to
-its handler's end. Both on the store's clock, as traces record them.
+Wait time: from when the message fell due (its ``run_at``) to the start of its handler; run time: how
+long its handler ran, measured on this host.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import logging
 import random
 from math import log2 as _log2
 
-from .._histogram import LOWEST, STEPS, TOP
+from .._histogram import HUGE, LOWEST, SHIFT, STEPS, TOP
 from .._stores import Store
 from .._stores._base import RUNNER_TTL, StatsRow
 
@@ -23,8 +23,9 @@ __all__ = ["DEAD", "FAILED", "FLUSH_EVERY", "KEEP", "RETRIED", "StatsPruner", "S
 
 log = logging.getLogger("conveyor.runner")
 
-FLUSH_EVERY = 1.0
-"""Seconds between two flushes of a busy runner's stats (an idle one flushes at once)."""
+FLUSH_EVERY = 5.0
+"""Seconds between two flushes of a runner's stats: a row of a busy worker is written by each runner a
+dozen times a minute, not with every settle."""
 KEEP = 25 * 3600.0
 """Seconds stats rows are kept (at least 24 h, as documented)."""
 PRUNE_EVERY = 60.0
@@ -32,7 +33,6 @@ PRUNE_EVERY = 60.0
 PRUNE_BATCH = 1000
 PRUNE_ROUNDS = 20
 
-_SCALE = 1.0 / LOWEST
 FAILED = 1
 """``StatsTally.add`` outcome bits: the run failed (an error, a timeout, ``Retry`` or ``Cancel``),"""
 RETRIED = 2
@@ -41,65 +41,90 @@ DEAD = 4
 """it became a dead letter."""
 
 
-class StatsTally:
-    """This runner's stats since its last flush, per (worker, minute)."""
+class _Cell:
+    """One worker's minute in memory: counts, and histograms as lists (one slot per bucket)."""
 
-    __slots__ = ("_cells", "flushed_at", "pending")
+    __slots__ = ("dead", "failed", "processed", "retried", "run", "wait")
+
+    def __init__(self) -> None:
+        self.processed = self.failed = self.retried = self.dead = 0
+        self.wait = [0] * (TOP + 1)
+        self.run = [0] * (TOP + 1)
+
+    def row(self, worker: str, minute: int) -> StatsRow:
+        wait = {i: n for i, n in enumerate(self.wait) if n}
+        run = {i: n for i, n in enumerate(self.run) if n}
+        return StatsRow(worker, minute, self.processed, self.failed, self.retried, self.dead, wait, run)
+
+
+class StatsTally:
+    """This runner's stats since its last flush, per minute and worker."""
+
+    __slots__ = ("_cells", "_end", "_minutes", "_start", "flushed_at")
 
     def __init__(self, now: float = 0.0) -> None:
-        self._cells: dict[tuple[str, int], StatsRow] = {}
-        self.pending = 0
+        self._minutes: dict[int, dict[str, _Cell]] = {}
+        self._cells: dict[str, _Cell] = {}
+        """The cells of the minute from ``_start`` to ``_end`` (where the last run ended)."""
+        self._start = 0.0
+        self._end = 0.0
         self.flushed_at = now
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._minutes)
+
     def add(self, worker: str, wait: float, run: float, finished: float, outcome: int = 0) -> None:
-        """One finished run. ``outcome``: 0 ok (or sent back by ``Incomplete``), else a sum of
-        ``FAILED``, ``RETRIED`` and ``DEAD``."""
-        key = (worker, int(finished // 60) * 60)
-        cell = self._cells.get(key)
+        """One finished run (``finished``: when, on the store's clock). ``outcome``: 0 ok (or sent back by
+        ``Incomplete``), else a sum of ``FAILED``, ``RETRIED`` and ``DEAD``."""
+        if not self._start <= finished < self._end:
+            self._minute(finished)
+        cell = self._cells.get(worker)
         if cell is None:
-            cell = self._cells[key] = StatsRow(worker, key[1])
+            cell = self._cells[worker] = _Cell()
         cell.processed += 1
         if outcome:
-            self._outcome(cell, outcome)
-        i = 0 if not wait >= LOWEST else int(_log2(wait * _SCALE) * STEPS) + 1
-        if i > TOP:  # noqa: PLR1730 - no call on the hot path
-            i = TOP
-        h = cell.wait
-        h[i] = h.get(i, 0) + 1
-        i = 0 if not run >= LOWEST else int(_log2(run * _SCALE) * STEPS) + 1
-        if i > TOP:  # noqa: PLR1730 - no call on the hot path
-            i = TOP
-        h = cell.run
-        h[i] = h.get(i, 0) + 1
-        self.pending += 1
+            _outcome(cell, outcome)
+        cell.wait[
+            int(_log2(wait) * STEPS + SHIFT) if LOWEST <= wait < HUGE else 0 if wait < LOWEST else TOP
+        ] += 1
+        cell.run[int(_log2(run) * STEPS + SHIFT) if LOWEST <= run < HUGE else 0 if run < LOWEST else TOP] += 1
 
     def dead_unrun(self, worker: str, finished: float) -> None:
         """A dead letter made without running its handler (its attempts were used up by lost leases)."""
-        key = (worker, int(finished // 60) * 60)
-        cell = self._cells.get(key)
+        if not self._start <= finished < self._end:
+            self._minute(finished)
+        cell = self._cells.get(worker)
         if cell is None:
-            cell = self._cells[key] = StatsRow(worker, key[1])
+            cell = self._cells[worker] = _Cell()
         cell.dead += 1
-        self.pending += 1
 
-    @staticmethod
-    def _outcome(cell: StatsRow, outcome: int) -> None:
-        if outcome & FAILED:
-            cell.failed += 1
-        if outcome & RETRIED:
-            cell.retried += 1
-        if outcome & DEAD:
-            cell.dead += 1
+    def _minute(self, at: float) -> None:
+        minute = int(at // 60) * 60
+        cells = self._minutes.get(minute)
+        if cells is None:
+            cells = self._minutes[minute] = {}
+        self._cells, self._start, self._end = cells, float(minute), float(minute + 60)
 
-    def due(self, idle: bool, now: float) -> bool:
-        return self.pending > 0 and (idle or now - self.flushed_at >= FLUSH_EVERY)
+    def due(self, now: float) -> bool:
+        return bool(self._minutes) and now - self.flushed_at >= FLUSH_EVERY
 
     def take(self, now: float) -> list[StatsRow]:
-        rows = list(self._cells.values())
-        self._cells.clear()
-        self.pending = 0
+        rows = [cell.row(w, m) for m, cells in self._minutes.items() for w, cell in cells.items()]
+        self._minutes = {}
+        self._cells = {}
+        self._start = self._end = 0.0
         self.flushed_at = now
         return rows
+
+
+def _outcome(cell: _Cell, outcome: int) -> None:
+    if outcome & FAILED:
+        cell.failed += 1
+    if outcome & RETRIED:
+        cell.retried += 1
+    if outcome & DEAD:
+        cell.dead += 1
 
 
 class StatsPruner:
