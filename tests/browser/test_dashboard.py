@@ -352,7 +352,7 @@ def test_worker_page_pause_paging_and_search(page: Page, server: Server) -> None
         ids = server.app.emit_many(
             [({"n": n, "note": "needle in the hay" if n == 17 else "hay"}, "held") for n in range(120)]
         )
-    keyed = server.app.emit({"n": 999}, "held", key="order-77")
+        keyed = server.app.emit({"n": 999}, "held", key="order-77")
     rows = page.locator("#messages tbody tr")
     expect(rules.locator('[data-count="queued"]')).to_have_text("121", timeout=10_000)
     go(page, server.root + "/workers/held")

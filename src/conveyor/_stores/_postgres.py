@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -44,7 +43,7 @@ from ._base import (
     StoreCounts,
     claimed_in_order,
 )
-from ._browse import Browsed, browse_params, ordered, page_of
+from ._pg_dashboard import PostgresDashboard
 from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
 from ._pg_results import PostgresResults
@@ -52,7 +51,6 @@ from ._pg_schedules import PostgresSchedules
 from ._pg_stats import PostgresStats
 from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
 from ._pg_wakeups import PostgresWakeups
-from ._series import Point, points
 from ._spread import ClaimSpread
 from ._sql import migrations
 from ._sqlite import StoreVersionError, _kept_traces
@@ -66,7 +64,7 @@ RUNNER_LANE_SIZE = 2
 set up by runner_session.sql."""
 
 
-class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, PostgresStats):
+class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, PostgresStats, PostgresDashboard):
     """Store on one PostgreSQL database (``postgresql://user:password@host:port/db?schema=name``)."""
 
     runner_ttl = RUNNER_TTL
@@ -483,35 +481,6 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, Postgres
             rows = conn.execute(self._q.message, (message_id,)).fetchall()
         found = _rows.messages(rows)
         return found[0] if found else None
-
-    def stats_series(self, worker: str | None, since: int, until: int, step: int) -> dict[int, Point]:
-        params = {"worker": worker, "since": since, "until": until, "step": step}
-        query = self._q.stats_series if worker is None else self._q.stats_series_worker
-        with self._conn() as conn:
-            rows = conn.execute(query, params).fetchall()
-        return points(rows)
-
-    def stats_sums(self, since: int, until: int) -> list[tuple[int, str, int, int]]:
-        with self._conn() as conn:
-            rows = conn.execute(self._q.stats_sums, {"since": since, "until": until}).fetchall()
-        return [(int(m), w, int(p), int(f)) for m, w, p, f in rows]
-
-    def browse(
-        self,
-        worker: str,
-        state: State,
-        after: tuple[float, int] | None,
-        *,
-        text: str | None,
-        limit: int,
-        scan: int,
-    ) -> Browsed:
-        query, params = browse_params(worker, state, after, text=text, scan=scan, now=time.time())
-        with self._conn() as conn:
-            rows = conn.execute(getattr(self._q, query), params).fetchall()
-            ids, following = page_of(rows, limit, scan)
-            found = conn.execute(self._q.browse_rows, {"ids": ids}).fetchall() if ids else []
-        return Browsed(ordered(_rows.messages(found), ids), following, len(rows))
 
     def traces(self, worker: str) -> list[Trace]:
         with self._conn() as conn:
