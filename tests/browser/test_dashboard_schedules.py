@@ -109,7 +109,7 @@ def page(browser: Browser, server: tuple[str, conveyor.App]) -> Iterator[Page]:
     errors: list[str] = []
     p.on("pageerror", lambda error: errors.append(str(error)))
     p.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-    p.goto(server[0])
+    p.goto(server[0].rstrip("/") + "/schedules")
     expect(p.locator("#live")).to_have_text("live", timeout=10_000)
     try:
         yield p

@@ -157,15 +157,15 @@ def test_stream_sends_sections(tmp_path: Path, procs: list[Proc]) -> None:
     with httpx.Client(base_url=url, timeout=10, headers={"X-Conveyor-Request": "1"}) as http:
         http.post("/api/emit/streamed", content=b'"<script>x</script>"')
         sections: dict[str, str] = {}
-        with http.stream("GET", "/api/stream") as response:
+        with http.stream("GET", "/api/stream?worker=streamed") as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             for line in response.iter_lines():
                 if line.startswith("data: "):
                     data = orjson.loads(line[6:])
                     sections[data["id"]] = data["html"]
-                if {"workers", "unknown", "messages"} <= set(sections):
+                if {"rules", "charts", "messages"} <= set(sections):
                     break
-    assert 'data-worker="streamed"' in sections["workers"]
+    assert 'data-worker="streamed"' in sections["rules"]
     assert "&lt;script&gt;x&lt;/script&gt;" in sections["messages"] and "<script>" not in sections["messages"]
     assert proc.stop() == 0
 

@@ -206,8 +206,20 @@ def test_dashboard_shows_every_section(client: TestClient, web_app: conveyor.App
     emit(client, "greet", b'{"n": 1}')
     emit(client, "ghost", b"{}")
     page = client.get("/").text
-    for section in ("workers", "traces", "unknown", "dead", "messages"):
-        assert f'id="{section}"' in page
+    for path, sections in (
+        ("/", ("totals", "charts", "workers")),
+        ("/workers", ("workers",)),
+        ("/workers/greet", ("rules", "charts", "messages", "traces", "dead")),
+        ("/runners", ("runners",)),
+        ("/schedules", ("schedules",)),
+        ("/dead", ("dead",)),
+        ("/unknown", ("unknown",)),
+        ("/messages", ("messages",)),
+    ):
+        shown = client.get(path)
+        assert shown.status_code == 200 and "could not be shown" not in shown.text, path
+        for section in sections:
+            assert f'id="{section}" data-live' in shown.text, (path, section)
     assert 'data-worker="greet"' in page and 'data-action="pause"' in page
     assert 'id="emit-form"' in page and "/static/dashboard.js" in page
     assert client.get("/static/dashboard.js").status_code == 200

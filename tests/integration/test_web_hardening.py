@@ -184,10 +184,12 @@ def test_the_api_dashboard_and_stream_survive_any_row(
         page = client.get("/", params=params)
         assert page.status_code == 200 and "could not be shown" not in page.text, params
     from conveyor._web._pages import View
+    from conveyor._web._views import PAGES
 
-    live = client.app.state.conveyor.pages.render([View(), View("w")])  # type: ignore[attr-defined]
+    views = [View(page=page) for page in PAGES if page != "worker"] + [View("w", page="worker")]
+    live = client.app.state.conveyor.pages.render(views)  # type: ignore[attr-defined]
     assert not any("could not be shown" in html for sections in live.values() for html in sections.values())
-    assert "{not json" in live[View()]["messages"]
+    assert "{not json" in live[View(page="messages")]["messages"]
 
 
 # -- 14: one message -------------------------------------------------------------------------------
@@ -198,8 +200,8 @@ def test_one_message_by_id_and_its_page(client: TestClient, web_app: conveyor.Ap
     assert got.json()["state"] == "queued" and got.headers["cache-control"] == "no-store"
     error = assert_json_error(client.get("/api/messages/999999"), 404)
     assert "999999" in error
-    listing = client.get("/").text
-    assert f'href="messages/{first}"' in listing
+    listing = client.get("/messages").text
+    assert f'href="/messages/{first}"' in listing
     page = client.get(f"/messages/{first}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "&lt;b&gt;1&lt;/b&gt;" in page.text and "<b>1</b>" not in page.text
@@ -207,7 +209,7 @@ def test_one_message_by_id_and_its_page(client: TestClient, web_app: conveyor.Ap
     done = client.get(f"/messages/{first}")  # done: no longer stored, but its trace is kept
     assert done.status_code == 404 and "<html" in done.text.lower()
     traced = client.get("/", params={"worker": "w"}).text
-    assert f'href="messages/{first}?worker=w"' in traced
+    assert f'href="/messages/{first}?worker=w"' in traced
     kept = client.get(f"/messages/{first}", params={"worker": "w"})  # the trace link: its kept traces
     assert kept.status_code == 200 and "not stored" in kept.text and 'class="badge ok"' in kept.text
     assert "/api/messages/{id}" in client.get("/openapi.json").json()["paths"]
@@ -439,7 +441,7 @@ def test_a_section_that_fails_does_not_kill_the_stream(
     def broken() -> Any:
         raise OverflowError("date value out of range")
 
-    monkeypatch.setattr(web_app, "unknown", broken)
+    monkeypatch.setattr(web_app, "runners", broken)
     page = client.get("/")
     assert page.status_code == 200 and 'id="workers"' in page.text and 'data-worker="w"' in page.text
     assert "could not be shown" in page.text and "OverflowError" in page.text
@@ -447,7 +449,7 @@ def test_a_section_that_fails_does_not_kill_the_stream(
     from conveyor._web._pages import View
 
     rendered = sections(View())
-    assert "could not be shown" in rendered["unknown"] and 'data-worker="w"' in rendered["workers"]
+    assert "could not be shown" in rendered["totals"] and 'data-worker="w"' in rendered["workers"]
     # Over a real stream: the failing section says so, and the stream goes on with the others.
     served = Served(web_app, poll=0.1)
     try:
@@ -462,12 +464,12 @@ def test_a_section_that_fails_does_not_kill_the_stream(
                     continue
                 section = orjson.loads(line[len("data: ") :])
                 seen.setdefault(section["id"], []).append(section["html"])
-                if not emitted and "unknown" in seen and "workers" in seen:
+                if not emitted and "totals" in seen and "workers" in seen:
                     web_app.emit({}, "w")  # the next tick changes the workers section
                     emitted = True
                 elif emitted and len(seen["workers"]) >= 2:
                     break
-        assert "could not be shown" in seen["unknown"][0] and "OverflowError" in seen["unknown"][0]
+        assert "could not be shown" in seen["totals"][0] and "OverflowError" in seen["totals"][0]
         assert 'data-count="queued">1<' in seen["workers"][-1]
     finally:
         served.stop()

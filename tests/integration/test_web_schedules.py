@@ -125,14 +125,14 @@ def test_documented_in_openapi(client: TestClient) -> None:
 
 
 def test_dashboard_section(client: TestClient) -> None:
-    page = client.get("/").text
+    page = client.get("/schedules").text
     row = re.search(r'<tr data-schedule="nightly-report">.*?</tr>', page, re.S)
     assert row is not None
     assert "0 3 * * *" in row.group() and "Europe/Paris" in row.group() and "never" in row.group()
     assert 'data-action="pause-schedule"' in row.group() and 'class="badge ok"' in row.group()
     assert "every 30 s" in page
     client.post("/api/schedules/nightly-report/pause")
-    row = re.search(r'<tr data-schedule="nightly-report">.*?</tr>', client.get("/").text, re.S)
+    row = re.search(r'<tr data-schedule="nightly-report">.*?</tr>', client.get("/schedules").text, re.S)
     assert row is not None
     assert 'data-action="resume-schedule"' in row.group() and 'class="badge paused"' in row.group()
 
@@ -140,7 +140,7 @@ def test_dashboard_section(client: TestClient) -> None:
 def test_no_schedules_no_section(app: conveyor.App) -> None:
     with TestClient(create_app(app, token=""), base_url=BASE, client=LOCAL, headers=WRITE) as c:
         assert c.get("/api/schedules").json() == []
-        assert '<section id="schedules" class="panel" data-live></section>' in c.get("/").text
+        assert "No schedules" in c.get("/schedules").text
         assert re.search(r"^conveyor_schedule_", c.get("/metrics").text, re.M) is None  # no samples
 
 
@@ -228,7 +228,7 @@ def test_a_live_runners_schedule_ticks_in_the_api_and_metrics(url: str, running:
             assert found is not None, text
             assert float(found.group(1)) >= ticked.timestamp()
             assert 'conveyor_schedule_next_run_timestamp_seconds{schedule="tick",worker="report"}' in text
-            page = c.get("/").text
+            page = c.get("/schedules").text
             assert '<tr data-schedule="tick">' in page and "every 1 s" in page
             assert c.post("/api/schedules/tick/pause").status_code == 200
             assert c.get("/api/schedules").json()[0]["paused"] is True

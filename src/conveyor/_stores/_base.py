@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
+from ._browse import Browsed
+from ._series import Point
 
 __all__ = [
     "RUNNER_TTL",
@@ -429,6 +431,30 @@ class Store(Protocol):
         ...
 
     def traces(self, worker: str) -> list[Trace]: ...
+
+    def stats_series(self, worker: str | None, since: int, until: int, step: int) -> dict[int, Point]:
+        """The dashboard's charts: per step of ``step`` seconds over the minutes from ``since`` to before
+        ``until`` (Unix seconds), of one worker or all together, the runs finished and failed and the
+        merged wait histogram."""
+        ...
+
+    def stats_sums(self, since: int, until: int) -> list[tuple[int, str, int, int]]:
+        """(minute, worker, processed, failed) of the minutes from ``since`` to before ``until``."""
+        ...
+
+    def browse(
+        self,
+        worker: str,
+        state: State,
+        after: tuple[float, int] | None,
+        *,
+        text: str | None,
+        limit: int,
+        scan: int,
+    ) -> Browsed:
+        """A page of ``worker``'s messages in ``state`` after the cursor ``after`` (keyset; ``_browse.py``):
+        with ``text``, those whose key equals it or whose event contains it among the next ``scan``."""
+        ...
 
     # -- operator actions -----------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool: ...

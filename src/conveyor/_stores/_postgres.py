@@ -44,6 +44,7 @@ from ._base import (
     claimed_in_order,
 )
 from ._budget import EMIT_LANE, sizes, with_param
+from ._pg_dashboard import PostgresDashboard
 from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
 from ._pg_results import PostgresResults
@@ -64,7 +65,7 @@ APPLICATION_NAME = "conveyor"
 its runners' and web face's ``conveyor-runner`` and ``conveyor-web``)."""
 
 
-class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, PostgresStats):
+class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, PostgresStats, PostgresDashboard):
     """Store on one PostgreSQL database (``postgresql://user:password@host:port/db?schema=name``)."""
 
     runner_ttl = RUNNER_TTL

@@ -13,6 +13,8 @@ import orjson
 from .._message import Message, State, Trace, UnknownWorker
 from . import _rows
 from ._base import RUNNER_TTL, StoreCounts
+from ._browse import Browsed, browse_params, ordered, page_of
+from ._series import Point, points
 from ._sql import Queries
 
 __all__ = ["SQLiteReads"]
@@ -59,6 +61,36 @@ class SQLiteReads:
             rows = self._db.execute(self._q.message, (message_id,)).fetchall()
         found = _rows.messages(rows, now)
         return found[0] if found else None
+
+    def stats_series(self, worker: str | None, since: int, until: int, step: int) -> dict[int, Point]:
+        params = {"worker": worker, "since": since, "until": until, "step": step}
+        with self._lock:
+            query = self._q.stats_series if worker is None else self._q.stats_series_worker
+            rows = self._db.execute(query, params).fetchall()
+        return points(rows)
+
+    def stats_sums(self, since: int, until: int) -> list[tuple[int, str, int, int]]:
+        with self._lock:
+            rows = self._db.execute(self._q.stats_sums, {"since": since, "until": until}).fetchall()
+        return [(int(m), w, int(p), int(f)) for m, w, p, f in rows]
+
+    def browse(
+        self,
+        worker: str,
+        state: State,
+        after: tuple[float, int] | None,
+        *,
+        text: str | None,
+        limit: int,
+        scan: int,
+    ) -> Browsed:
+        now = time.time()
+        query, params = browse_params(worker, state, after, text=text, scan=scan, now=now)
+        with self._lock:
+            rows = self._db.execute(getattr(self._q, query), params).fetchall()
+            ids, following = page_of(rows, limit, scan)
+            found = self._db.execute(self._q.browse_rows, {"ids": orjson.dumps(ids).decode()}).fetchall()
+        return Browsed(ordered(_rows.messages(found, now), ids), following, len(rows))
 
     def traces(self, worker: str) -> list[Trace]:
         with self._lock:

@@ -369,7 +369,7 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "operationId": "stream",
                 "summary": "Server-sent events for the dashboard: `section` events with rendered HTML.",
-                "parameters": query_params("worker", "state"),
+                "parameters": query_params("page", "worker", "state", "q", "after", "range"),
                 "responses": {
                     "200": {
                         "description": "An endless event stream; each event is described by its schema.",
@@ -415,14 +415,47 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
-        "/": {
-            "get": {
-                "operationId": "dashboard",
-                "summary": "The dashboard (HTML).",
-                "parameters": query_params("worker", "state"),
-                "responses": {"200": {"description": "The page.", "content": _HTML}, "400": ERROR},
-            }
-        },
+        **_pages(),
+    }
+
+
+def _page(operation: str, summary: str, *params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": operation,
+            "summary": summary,
+            "parameters": list(params),
+            "responses": {"200": {"description": "The page.", "content": _HTML}, "400": ERROR},
+        }
+    }
+
+
+def _pages() -> dict[str, Any]:
+    """The dashboard's pages (docs/dashboard.md)."""
+    return {
+        "/": _page(
+            "dashboard",
+            "The overview (HTML); with `worker`, that worker's page.",
+            *query_params("worker", "state", "q", "after", "range"),
+        ),
+        "/workers": _page(
+            "workersPage", "Every worker (HTML), filtered by name with `q`.", *query_params("q")
+        ),
+        "/workers/{name}": _page(
+            "workerPage",
+            "One worker's page (HTML): rules, charts, messages (paged, searchable), traces, dead letters.",
+            name_param(),
+            *query_params("state", "q", "after", "range"),
+        ),
+        "/runners": _page("runnersPage", "The runners (HTML)."),
+        "/schedules": _page("schedulesPage", "The schedules (HTML)."),
+        "/dead": _page("deadPage", "The dead letters (HTML)."),
+        "/unknown": _page("unknownPage", "Workers emitted to that no running app defines (HTML)."),
+        "/messages": _page(
+            "messagesPage",
+            "The oldest messages, or one by id (HTML).",
+            *query_params("worker", "state", "q", "after"),
+        ),
     }
 
 

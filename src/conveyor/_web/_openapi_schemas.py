@@ -12,6 +12,7 @@ from .._codec import MAX_DEPTH
 from .._emitter import MAX_DELAY
 from .._message import STATES
 from ._http import MAX_ID, MAX_LIMIT, NO_NUL_PATTERN, VISIBLE_PATTERN
+from ._views import CURSOR_PATTERN, MAX_SEARCH, PAGES, RANGES
 
 __all__ = [
     "COMPONENTS",
@@ -28,6 +29,7 @@ __all__ = [
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,199}$"
 """The worker-name rule (``_registry.check_worker_name``); schedule names follow it too."""
 FILTER_PATTERN = r"^(|[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,199})$"
+PAGE_NAMES = [page for page in PAGES if page != "worker"]
 """A worker filter: a worker name, or empty for every worker (what the dashboard's form sends)."""
 
 
@@ -98,6 +100,20 @@ _QUERY: dict[str, dict[str, Any]] = {
         "schema": {"type": "integer", "minimum": -100, "maximum": 100, "default": 0},
         "description": "Higher is claimed first in its worker (then run_at, then id).",
     },
+    "page": {
+        "schema": {"enum": [*PAGE_NAMES, ""]},
+        "description": "The dashboard page whose sections to send (default: overview; with `worker`: "
+        "that worker's page).",
+    },
+    "q": {
+        "schema": {"type": "string", "maxLength": MAX_SEARCH, "pattern": NO_NUL_PATTERN},
+        "description": "Search: a message id; with a worker, also its key or text in its event.",
+    },
+    "after": {
+        "schema": {"type": "string", "pattern": f"^(|{CURSOR_PATTERN[1:-1]})$"},
+        "description": "Where a page of a worker's messages starts (a Next page link's); empty: the first.",
+    },
+    "range": {"schema": {"enum": [*RANGES, ""]}, "description": "The charts' range (default: hour)."},
 }
 
 

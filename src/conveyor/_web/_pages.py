@@ -1,10 +1,12 @@
-"""Server-rendered dashboard: the page and its live sections (Jinja2, autoescaped: event data is text)."""
+"""Server-rendered dashboard: its pages and their live sections (Jinja2, autoescaped: event data is text).
+
+Which sections a page has is in ``_views.PAGES``; what each shows, in ``_sections.LOADERS``.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +16,9 @@ import orjson
 from markupsafe import Markup
 
 from .._message import STATES
-from .._registry import check_worker_name
+from ._sections import LOADERS, Reads
+from ._statscache import StatsCache
+from ._views import NAV, View, parse_view
 
 if TYPE_CHECKING:
     from .._app import App
@@ -22,22 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["Pages", "View"]
 
 log = logging.getLogger("conveyor.web")
-
-SECTIONS = ("workers", "schedules", "traces", "unknown", "dead", "messages")
-MESSAGES_SHOWN = 100
-DEAD_SHOWN = 100
-
-
-@dataclass(frozen=True, slots=True)
-class View:
-    """What the page looks at: one worker (its traces, messages, dead letters) and a message state."""
-
-    worker: str | None = None
-    state: str | None = None
-
-    def query(self) -> str:
-        parts = [f"{k}={v}" for k, v in (("worker", self.worker), ("state", self.state)) if v]
-        return "?" + "&".join(parts) if parts else ""
 
 
 def _pretty(value: Any) -> str:
@@ -49,9 +37,11 @@ def _compact(value: Any, width: int = 120) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _when(value: datetime | None) -> str:
+def _when(value: datetime | float | None) -> str:
     if value is None:
         return ""
+    if not isinstance(value, datetime):
+        value = datetime.fromtimestamp(value, UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
@@ -61,20 +51,20 @@ def _seconds(value: float) -> str:
     return f"{value:.2f} s"
 
 
-class _Fetched:
-    """One store read shared by every view of a tick: its value, or the error that ``get`` raises."""
+def _span(value: float) -> str:
+    """A duration for people: 42 s, 3 min, 2 h 5 min, 3 d 4 h."""
+    value = max(0, int(value))
+    if value < 60:
+        return f"{value} s"
+    if value < 3600:
+        return f"{value // 60} min"
+    if value < 86400:
+        return f"{value // 3600} h {value % 3600 // 60} min"
+    return f"{value // 86400} d {value % 86400 // 3600} h"
 
-    def __init__(self, read: Callable[[], Any]) -> None:
-        self.error: Exception | None = None
-        try:
-            self.value = read()
-        except Exception as error:  # raised again by get(), in each section that needs the value
-            self.value, self.error = None, error
 
-    def get(self) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.value
+def _epoch(value: datetime | float) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
 
 
 class Pages:
@@ -87,55 +77,35 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(pretty=_pretty, compact=_compact, when=_when, seconds=_seconds)
+        self.env.filters.update(
+            pretty=_pretty, compact=_compact, when=_when, seconds=_seconds, span=_span, epoch=_epoch
+        )
         self._errors: dict[str, str] = {}
+        self.stats = StatsCache()
 
-    def view(self, params: Mapping[str, str]) -> View:
-        """The view a query string asks for (ValueError on a bad worker name or state)."""
-        worker = params.get("worker") or None
-        state = params.get("state") or None
-        if worker is not None:
-            check_worker_name(worker)
-        if state is not None and state not in STATES:
-            raise ValueError(f"state must be one of {', '.join(STATES)}, not {state[:80]!r}")
-        return View(worker, state)
+    def view(
+        self, params: Mapping[str, str], page: str | None = None, worker: str | None = None, base: str = ""
+    ) -> View:
+        """The view a path and query string ask for (ValueError on any bad part)."""
+        return parse_view(params, page, worker, base)
 
     def render(self, views: Iterable[View]) -> dict[View, dict[str, str]]:
-        """The sections of each view. The queries every view shares run once; a section whose data
-        or template fails shows the error in its place (logged once per new error), the rest render."""
-        app = self.app
-        status = _Fetched(lambda: list(app.status().values()))
-        unknown = _Fetched(app.unknown)
-        schedules = _Fetched(app.schedules)
-        return {view: self._sections(view, status, unknown, schedules) for view in views}
+        """The sections of each view. The reads every view shares run once; a section whose data or
+        template fails shows the error in its place (logged once per new error), the rest render."""
+        reads = Reads(self.app, self.stats)
+        return {view: self._sections(view, reads) for view in views}
 
     def sections(self, view: View) -> dict[str, str]:
         return self.render([view])[view]
 
-    def _sections(
-        self, view: View, status: _Fetched, unknown: _Fetched, schedules: _Fetched
-    ) -> dict[str, str]:
-        app = self.app
-
-        def dead() -> dict[str, Any]:
-            dead = app.messages(view.worker, "dead", DEAD_SHOWN)
-            total = sum(s.dead for s in status.get() if view.worker in (None, s.name))
-            return {"dead": dead, "total": max(total, len(dead))}
-
-        loaders: dict[str, Callable[[], dict[str, Any]]] = {
-            "workers": lambda: {"workers": status.get()},
-            "schedules": lambda: {"schedules": schedules.get()},
-            "traces": lambda: {"traces": app.traces(view.worker) if view.worker else []},
-            "unknown": lambda: {"unknown": unknown.get()},
-            "dead": dead,
-            "messages": lambda: {"messages": app.messages(view.worker, view.state, MESSAGES_SHOWN)},  # type: ignore[arg-type]
-        }
+    def _sections(self, view: View, reads: Reads) -> dict[str, str]:
         out: dict[str, str] = {}
-        for name in SECTIONS:
+        now = datetime.now(UTC)
+        for name in view.sections:
             try:
-                data = loaders[name]()
+                data = LOADERS[name](self.app, view, reads)
                 out[name] = self.env.get_template(f"{name}.html").render(
-                    view=view, now=datetime.now(UTC), **data
+                    view=view, now=now, base=view.base, **data
                 )
             except Exception as error:  # shown in the section and logged: the other sections still render
                 out[name] = self._failed(name, error)
@@ -159,27 +129,28 @@ class Pages:
         traces = [t for t in self.app.traces(worker) if t.message_id == message_id] if worker else []
         finished = self.app.results_hub.wait(message_id, 0)
         kept = finished if finished is not None and finished.finished_at is not None else None
+        view = View(worker, page="messages", base=base.rstrip("/"))
         html = self.env.get_template("message.html").render(
-            base=base.rstrip("/"),
+            base=view.base,
+            nav=NAV,
             message_id=message_id,
             message=message,
             traces=traces,
             result=kept,
-            view=View(worker),
+            view=view,
         )
         return (200 if message is not None or traces or kept else 404), html
 
-    def index(self, view: View, base: str) -> str:
-        status = _Fetched(lambda: list(self.app.status().values()))
-        sections = {
-            name: Markup(html)
-            for name, html in self._sections(
-                view, status, _Fetched(self.app.unknown), _Fetched(self.app.schedules)
-            ).items()
-        }
-        workers = sorted(s.name for s in status.value or ())
-        return self.env.get_template("index.html").render(
-            view=view, base=base.rstrip("/"), sections=sections, workers=workers, states=STATES
+    def page(self, view: View) -> str:
+        """A whole page: its layout with its sections rendered in place (then kept live by the stream)."""
+        reads = Reads(self.app, self.stats)
+        sections = {name: Markup(html) for name, html in self._sections(view, reads).items()}
+        try:
+            workers = [s.name for s in reads.status()]
+        except Exception:  # the sections say what failed
+            workers = []
+        return self.env.get_template(f"page_{view.page}.html").render(
+            view=view, base=view.base, nav=NAV, sections=sections, workers=workers, states=STATES
         )
 
     def sign_in(self, base: str, next_path: str, wrong: bool) -> str:

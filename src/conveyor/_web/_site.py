@@ -232,7 +232,8 @@ def create_app(
     # -- live, metrics, docs, pages --------------------------------------------------------------
     @api
     async def stream(request: Request) -> Response:
-        events = site.live.open(site.pages.view(request.query_params))
+        base = str(request.scope.get("root_path", ""))
+        events = site.live.open(site.pages.view(request.query_params, base=base))
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
@@ -244,11 +245,15 @@ def create_app(
         root = str(request.scope.get("root_path") or "").rstrip("/")
         return JSONResponse(site.openapi | {"servers": [{"url": root or "/"}]})
 
-    @api
-    async def dashboard(request: Request) -> Response:
-        view = site.pages.view(request.query_params)
-        html = await run_in_threadpool(site.pages.index, view, request.scope.get("root_path", ""))
-        return HTMLResponse(html)
+    def page(name: str) -> Any:
+        @api
+        async def show(request: Request) -> Response:
+            worker = request.path_params.get("name")
+            base = str(request.scope.get("root_path", ""))
+            view = site.pages.view(request.query_params, name, worker, base)
+            return HTMLResponse(await run_in_threadpool(site.pages.page, view))
+
+        return show
 
     @api
     async def message_page(request: Request) -> Response:
@@ -259,7 +264,14 @@ def create_app(
         return HTMLResponse(html, status_code=status)
 
     routes = [
-        route("/", dashboard, "GET"),
+        route("/", page("overview"), "GET"),
+        route("/workers", page("workers"), "GET"),
+        route("/workers/{name:conveyor_name}", page("worker"), "GET"),
+        route("/runners", page("runners"), "GET"),
+        route("/schedules", page("schedules"), "GET"),
+        route("/dead", page("dead"), "GET"),
+        route("/unknown", page("unknown"), "GET"),
+        route("/messages", page("messages"), "GET"),
         route("/messages/{id}", message_page, "GET"),
         route("/api/workers", workers, "GET"),
         route("/api/workers/{name:conveyor_name}/pause", pause, "POST"),

@@ -1,6 +1,7 @@
-// Conveyor dashboard: live sections over server-sent events, and buttons that call the JSON API.
-// Hand-written, no build step. All HTML comes from the server (Jinja2, autoescaped); this file only
-// swaps whole sections and sets textContent, so event data is never turned into markup here.
+// Conveyor dashboard: live sections over server-sent events, charts (vendored uPlot) and buttons that
+// call the JSON API. Hand-written, no build step. All HTML comes from the server (Jinja2, autoescaped);
+// this file only swaps whole sections and sets textContent, so event data is never turned into markup
+// here. The charts read their numbers from the section's data-charts attribute (JSON).
 (function () {
   "use strict";
   var base = document.body.dataset.base || "";
@@ -92,15 +93,85 @@
     }).catch(function (error) { say(error.message, true); });
   }); }
 
+  // -- charts -----------------------------------------------------------------------------------
+  var palette = ["#2f6fde", "#d9480f", "#2b8a3e", "#ae3ec9", "#e8a100", "#0c8599"];
+
+  function ink() { return window.getComputedStyle(document.body).color; }
+
+  function formatter(unit) {
+    return function (u, value) {
+      if (value === null || value === undefined) { return "–"; }
+      if (unit === "seconds") {
+        if (value === 0) { return "0"; }
+        if (value < 0.001) { return Math.round(value * 1e6) + " µs"; }
+        return value < 1 ? +(value * 1000).toFixed(1) + " ms" : +value.toFixed(2) + " s";
+      }
+      return String(+value.toFixed(2));
+    };
+  }
+
+  function clock(ts) { return new Date(ts * 1000).toISOString().slice(11, 16); } // HH:MM UTC
+
+  function drawCharts(root) {
+    if (!window.uPlot) { return; }
+    Array.prototype.forEach.call(root.querySelectorAll("[data-charts]"), function (box) {
+      var data = JSON.parse(box.dataset.charts);
+      data.charts.forEach(function (chart) {
+        var figure = box.querySelector('[data-chart="' + chart.id + '"]');
+        if (!figure) { return; }
+        if (figure._uplot) { figure._uplot.destroy(); }
+        var color = ink();
+        var series = [{ label: "UTC", value: function (u, ts) { return ts === null ? "–" : clock(ts); } }];
+        chart.series.forEach(function (s, i) {
+          series.push({
+            label: s.label, stroke: palette[i % palette.length], width: i === 0 ? 2 : 1.25,
+            value: formatter(chart.unit), points: { show: false }
+          });
+        });
+        var axis = { stroke: color, grid: { stroke: "rgba(128,128,128,.18)" }, ticks: { stroke: "rgba(128,128,128,.3)" } };
+        var opts = {
+          title: chart.title + (chart.unit === "seconds" ? "" : " (" + (data.step === 60 ? "per minute" : "per 10 min") + ")"),
+          width: Math.max(260, figure.clientWidth || 320),
+          height: 190,
+          series: series,
+          scales: { y: { range: function (u, min, max) { return [0, Math.max(max, chart.unit === "seconds" ? 0.001 : 1)]; } } },
+          axes: [
+            Object.assign({}, axis, { values: function (u, ticks) { return ticks.map(clock); } }),
+            Object.assign({}, axis, { size: 56, values: function (u, ticks) { return ticks.map(function (t) { return formatter(chart.unit)(u, t); }); } })
+          ],
+          legend: { live: false }
+        };
+        var rows = [data.x].concat(chart.series.map(function (s) { return s.values; }));
+        figure._uplot = new window.uPlot(opts, rows, figure);
+        figure.setAttribute("role", "img");
+        figure.setAttribute("aria-label", chart.title + ": " + chart.series.map(function (s) {
+          var sum = s.values.reduce(function (a, b) { return chart.unit === "seconds" ? Math.max(a, b) : a + b; }, 0);
+          return s.label + " " + (chart.unit === "seconds" ? "at most " + formatter("seconds")(null, sum) : sum);
+        }).join(", "));
+      });
+    });
+  }
+
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { drawCharts(document); }, 150);
+  });
+  drawCharts(document);
+
   function replace(id, html) {
     var element = document.getElementById(id);
     if (!element) { return; }
     var open = Array.prototype.map.call(element.querySelectorAll("details[open]"), function (d) { return d.id; });
+    Array.prototype.forEach.call(element.querySelectorAll("[data-chart]"), function (f) {
+      if (f._uplot) { f._uplot.destroy(); }
+    });
     element.innerHTML = html;
     open.forEach(function (detailsId) {
       var details = document.getElementById(detailsId);
       if (details) { details.open = true; }
     });
+    drawCharts(element);
   }
 
   if (!live) {
