@@ -27,6 +27,8 @@ class HandlerContext:
     clock_offset: float = 0.0
     """The store's clock minus this host's, as seen at the claim (PostgreSQL stamps ``started_at`` on
     the server): added to the finish time of the trace, so that its duration is this host's."""
+    meta: str | None = None
+    """The message's meta as stored (JSON text): the messages its handler emits start with it."""
 
 
 current: ContextVar[HandlerContext | None] = ContextVar("conveyor_current", default=None)

@@ -26,15 +26,18 @@ def test_contract_names_are_exported() -> None:
         "emit",
         "ScheduleStatus",
         "Failed",
+        "OutgoingMessage",
     ):
         assert name in conveyor.__all__
 
 
-PUBLIC_MODULES = {"testing"}
-"""Submodules the contract names (``conveyor.testing``, the pytest plugin); the rest are private."""
+PUBLIC_MODULES = {"testing", "otel"}
+"""Submodules the contract names (``conveyor.testing``, the pytest plugin; ``conveyor.otel``); the rest
+are private."""
 
 
 def test_implementation_modules_are_private() -> None:
+    import conveyor.otel
     import conveyor.testing  # loaded by pytest (pytest11) or by a test's import
 
     modules = {name for name, value in vars(conveyor).items() if isinstance(value, types.ModuleType)}

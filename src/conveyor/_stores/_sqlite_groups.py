@@ -47,6 +47,7 @@ class SQLiteGroups:
                     "root_id": then.root_id,
                     "chain": then.chain,
                     "looped": then.looped,
+                    "meta": then.meta,
                 },
             ).fetchone()[0]
             ids: list[int] = []
