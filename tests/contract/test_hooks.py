@@ -313,6 +313,7 @@ def test_on_start_runs_in_the_handlers_context(app: conveyor.App) -> None:
 
 def test_hooks_must_be_sync_callables() -> None:
     app = conveyor.App("sqlite:///:memory:")  # nothing is opened: no store needed
+
     async def coro(x: object) -> None:
         pass
 
