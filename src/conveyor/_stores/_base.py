@@ -62,7 +62,8 @@ class NewMessage:
 
     def row(self, now: float) -> tuple[Any, ...]:
         """The enqueue statements' parameters, emitted at ``now``: worker, event, enqueued_at, run_at,
-        parent_id, root_id, chain, looped, priority, meta (the keyed and group ones take one more)."""
+        parent_id, root_id, chain, looped, priority (the keyed and group ones take one more); ``meta`` is
+        written apart (``set_meta.sql``), so that a message without it costs nothing more."""
         return (
             self.worker,
             self.event,
@@ -73,7 +74,6 @@ class NewMessage:
             self.chain,
             self.looped,
             self.priority,
-            self.meta,
         )
 
 

@@ -166,8 +166,8 @@ class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLi
                 "the SQLite store has no such connection"
             )
         now = time.time()
-        if len(messages) == 1 and messages[0].key is None:
-            m = messages[0]  # the hot path: one autocommitted INSERT
+        if len(messages) == 1 and (m := messages[0]).key is None and m.meta is None:
+            # the hot path: one autocommitted INSERT
             with self._lock, self._gate:
                 cursor = self._db.execute(self._q.enqueue, m.row(now))
                 self._gate.announce()
@@ -178,10 +178,14 @@ class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLi
                 if m.key is None:
                     cursor = db.execute(self._q.enqueue, m.row(now))
                     ids.append(cursor.lastrowid)  # type: ignore[arg-type]
+                    if m.meta is not None:
+                        db.execute(self._q.set_meta, (m.meta, cursor.lastrowid))
                     continue
                 row = db.execute(self._q.enqueue_keyed, (*m.row(now), m.key)).fetchone()
-                if row is None:
+                if row is None:  # a live message has the key: it keeps its own meta
                     row = db.execute(self._q.find_key, (m.worker, m.key)).fetchone()
+                elif m.meta is not None:
+                    db.execute(self._q.set_meta, (m.meta, row[0]))
                 ids.append(row[0])
         return ids
 

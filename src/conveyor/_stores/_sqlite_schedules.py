@@ -93,7 +93,6 @@ class SQLiteSchedules:
                         None,
                         False,
                         m.priority,
-                        None,
                     )
                     found = db.execute(q.enqueue_keyed, (*params, m.key)).fetchone()
                     if found is None:
