@@ -29,24 +29,29 @@ def test_on_emit_sees_the_message_and_its_meta_is_written(make_app: Callable[...
     @app.on_emit
     def tenant(out: conveyor.OutgoingMessage) -> None:
         seen.append(out)
-        out.meta["tenant"] = "acme"
-        out.meta["worker"] = out.worker
+        if len(seen) == 1:
+            out.meta["tenant"] = "acme"
+            out.meta["worker"] = out.worker
+        out.meta["emit"] = str(len(seen))
 
     @app.worker("w")
     def handle(event: object, msg: conveyor.Message) -> None:
         handled.append(msg.meta)
 
     mid = app.emit({"n": 1}, "w", key="k", priority=3, delay=30)
-    (out,) = seen
+    out = seen[0]
     assert (out.worker, out.event, out.key, out.priority, out.parent_id) == ("w", {"n": 1}, "k", 3, None)
     assert 29 < out.delay <= 30
     message = app.message(mid)
-    assert message is not None and message.meta == {"tenant": "acme", "worker": "w"}
-    assert [m.meta for m in app.messages("w")] == [{"tenant": "acme", "worker": "w"}]
-    assert app.emit({"n": 1}, "w", key="k") == mid  # a key already queued: the same message
+    assert message is not None and message.meta == {"tenant": "acme", "worker": "w", "emit": "1"}
+    assert [m.meta for m in app.messages("w")] == [{"tenant": "acme", "worker": "w", "emit": "1"}]
+    assert app.emit({"n": 1}, "w", key="k") == mid  # a key already queued: the same message, its meta kept
+    message = app.message(mid)
+    assert message is not None and message.meta == {"tenant": "acme", "worker": "w", "emit": "1"}
+    assert [o.meta["emit"] for o in seen] == ["1", "2"]
     app.emit("now", "w")
     assert app.drain() == 1
-    assert handled == [{"tenant": "acme", "worker": "w"}]
+    assert handled == [{"emit": "3"}]
 
 
 def test_without_hooks_meta_is_empty(app: conveyor.App) -> None:
