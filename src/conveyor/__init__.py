@@ -11,6 +11,7 @@ from ._app import App
 from ._context import emit
 from ._control import Cancel, Incomplete, Retry
 from ._errors import UnknownWorkerWarning
+from ._hooks import OutgoingMessage
 from ._message import Message, Trace, UnknownWorker, WorkerStatus
 from ._results import Failed
 from ._schedules import ScheduleStatus
@@ -23,6 +24,7 @@ __all__ = [
     "Failed",
     "Incomplete",
     "Message",
+    "OutgoingMessage",
     "Retry",
     "RunnerStatus",
     "ScheduleStatus",

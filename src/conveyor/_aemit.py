@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -156,6 +157,17 @@ async def aemit(  # noqa: PLR0917 - App.emit's signature
     priority: int,
 ) -> int:
     message = emitter.prepare(event, worker, delay=delay, at=at, key=key, priority=priority)
+    try:
+        message_id = await _write(emitter, thread, message, conn)
+    except BaseException as error:
+        emitter.hooks.emitted([message], None, error)
+        raise
+    if emitter.hooks.after_emit:
+        emitter.hooks.emitted([message], [message_id], None)
+    return message_id
+
+
+async def _write(emitter: Emitter, thread: EmitThread, message: NewMessage, conn: Any) -> int:
     if conn is not None or message.key is not None:
         ids: list[int] = await thread.call(emitter.store.enqueue, [message], conn)
         return ids[0]
@@ -182,9 +194,9 @@ async def aemit_many(
     emitter: Emitter, thread: EmitThread, items: Iterable[tuple[Any, ...]], then: tuple[Any, ...] | None
 ) -> list[int]:
     # Many events: their encoding is work in proportion to the batch, so it runs on the thread too.
-    ids: list[int]
-    if then is None:
-        ids = await thread.call(emitter.emit_many, items)
-    else:
-        ids = await thread.call(emit_group, emitter, items, then)
+    # Hooks run there in a copy of the caller's context (what they read, a current span, is the caller's).
+    call: tuple[Any, ...] = (emitter.emit_many, items) if then is None else (emit_group, emitter, items, then)
+    if emitter.hooks.at_emit:
+        call = (contextvars.copy_context().run, *call)
+    ids: list[int] = await thread.call(*call)
     return ids

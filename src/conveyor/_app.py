@@ -14,6 +14,7 @@ from ._codec import storable_text
 from ._control import DEFAULT_MAX_SNOOZES
 from ._emitter import MAX_DELAY, Emitter
 from ._groups import emit_group
+from ._hooks import EmitHook, FinishHook, Hooks, StartHook
 from ._message import STATES, Message, State, Trace, UnknownWorker, WorkerStatus
 from ._rates import Rate, RateSpec, parse_rate
 from ._registry import Backoff, Handler, Registry, WorkerSpec, check_worker_name
@@ -27,6 +28,9 @@ from ._stores import RateState, Store, open_store, resolve_url
 __all__ = ["App"]
 
 H = TypeVar("H", bound=Handler)
+EH = TypeVar("EH", bound=EmitHook)
+SH = TypeVar("SH", bound=StartHook)
+FH = TypeVar("FH", bound=FinishHook)
 
 
 class App:
@@ -65,6 +69,8 @@ class App:
         self._hub: ResultHub | None = None
         self._emit_thread = EmitThread()
         self._lock = threading.Lock()
+        self.hooks = Hooks()
+        """What ``on_emit``, ``on_start`` and ``on_finish`` registered (docs/hooks.md)."""
 
     # -- workers ---------------------------------------------------------------------------------
     def worker(
@@ -104,6 +110,26 @@ class App:
             return handler
 
         return register
+
+    # -- hooks (docs/hooks.md) -------------------------------------------------------------------
+    def on_emit(self, hook: EH) -> EH:
+        """Call ``hook(outgoing)`` with each message before it is written (``conveyor.OutgoingMessage``:
+        worker, event, and a mutable ``meta`` dict written with it). What the hook raises fails the emit,
+        and nothing is written. Hooks run in registration order, in the emitting thread."""
+        self.hooks.add_emit(hook)
+        return hook
+
+    def on_start(self, hook: SH) -> SH:
+        """Call ``hook(message)`` (the ``Message``) before each run of a handler, in the handler's thread
+        or task. What it raises is logged; the message runs all the same."""
+        self.hooks.add_start(hook)
+        return hook
+
+    def on_finish(self, hook: FH) -> FH:
+        """Call ``hook(trace)`` (the finished ``Trace``) after each run, in reverse registration order.
+        What it raises is logged; the message's outcome stands."""
+        self.hooks.add_finish(hook)
+        return hook
 
     # -- schedules (docs/schedules.md) -----------------------------------------------------------
     def schedule(
@@ -159,7 +185,7 @@ class App:
     @property
     def emitter(self) -> Emitter:
         if self._emitter is None:
-            self._emitter = Emitter(self.registry, self.store, self.max_event_bytes)
+            self._emitter = Emitter(self.registry, self.store, self.max_event_bytes, self.hooks)
         return self._emitter
 
     @property

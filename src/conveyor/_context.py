@@ -30,6 +30,8 @@ class HandlerContext:
     began: float = 0.0
     """This host's ``time.time()`` when the claim was answered: the handler starts then (a sync one
     once a thread takes it)."""
+    meta: str | None = None
+    """The message's meta as stored (JSON text): the messages its handler emits start with it."""
 
 
 current: ContextVar[HandlerContext | None] = ContextVar("conveyor_current", default=None)

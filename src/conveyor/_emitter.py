@@ -11,6 +11,7 @@ from typing import Any
 from ._codec import encode_event, storable_text
 from ._context import HandlerContext
 from ._errors import UnknownWorkerWarning
+from ._hooks import Hooks
 from ._priority import MAX_PRIORITY, MIN_PRIORITY, check_priority, many_item
 from ._registry import Registry, check_worker_name
 from ._stores import NewMessage, Store
@@ -23,10 +24,14 @@ MAX_DELAY = 315_576_000.0
 
 
 class Emitter:
-    def __init__(self, registry: Registry, store: Store, max_event_bytes: int) -> None:
+    def __init__(
+        self, registry: Registry, store: Store, max_event_bytes: int, hooks: Hooks | None = None
+    ) -> None:
         self.registry = registry
         self.store = store
         self.max_event_bytes = max_event_bytes
+        self.hooks = Hooks() if hooks is None else hooks
+        """The app's hooks (``_hooks.py``): run at emit, and handed to runners."""
 
     def emit(
         self,
@@ -41,7 +46,10 @@ class Emitter:
         priority: int = 0,
     ) -> int:
         message = self.prepare(event, worker, delay=delay, at=at, key=key, parent=parent, priority=priority)
-        (message_id,) = self.store.enqueue([message], conn)
+        if self.hooks.after_emit:
+            (message_id,) = self.hooks.write([message], lambda: self.store.enqueue([message], conn))
+        else:
+            (message_id,) = self.store.enqueue([message], conn)
         if parent is not None:
             self._after_child(parent, message, message_id)
         return message_id
@@ -50,20 +58,27 @@ class Emitter:
         messages = self.prepare_many(items, parent)
         if not messages:
             return []
-        ids = self.store.enqueue(messages)
+        if self.hooks.after_emit:
+            ids = self.hooks.write(messages, lambda: self.store.enqueue(messages))
+        else:
+            ids = self.store.enqueue(messages)
         self.after_children(parent, messages, ids)
         return ids
 
     def prepare_many(
         self, items: Iterable[tuple[Any, ...]], parent: HandlerContext | None
     ) -> list[NewMessage]:
-        messages = []
-        for index, item in enumerate(items):
-            if item.__class__ is tuple and len(item) == 2:
-                messages.append(self.prepare(item[0], item[1], parent=parent))
-            else:
-                event, worker, options = many_item(index, item)
-                messages.append(self.prepare(event, worker, parent=parent, **options))
+        messages: list[NewMessage] = []
+        try:
+            for index, item in enumerate(items):
+                if item.__class__ is tuple and len(item) == 2:
+                    messages.append(self.prepare(item[0], item[1], parent=parent))
+                else:
+                    event, worker, options = many_item(index, item)
+                    messages.append(self.prepare(event, worker, parent=parent, **options))
+        except BaseException as error:
+            self.hooks.emitted(messages, None, error)  # those prepared before: nothing is written
+            raise
         return messages
 
     def after_children(
@@ -105,21 +120,26 @@ class Emitter:
                 stacklevel=4,
             )
         if parent is None:
-            return NewMessage(worker, data, seconds, key, priority=priority)
-        names = parent.chain.split("\n") if parent.chain else []
-        if parent.worker not in names:
-            names.append(parent.worker)
-        return NewMessage(
-            worker,
-            data,
-            seconds,
-            key,
-            parent_id=parent.message_id,
-            root_id=parent.root_id if parent.root_id is not None else parent.message_id,
-            chain="\n".join(names),
-            looped=worker in names,
-            priority=priority,
-        )
+            message = NewMessage(worker, data, seconds, key, priority=priority)
+        else:
+            names = parent.chain.split("\n") if parent.chain else []
+            if parent.worker not in names:
+                names.append(parent.worker)
+            message = NewMessage(
+                worker,
+                data,
+                seconds,
+                key,
+                parent_id=parent.message_id,
+                root_id=parent.root_id if parent.root_id is not None else parent.message_id,
+                chain="\n".join(names),
+                looped=worker in names,
+                priority=priority,
+                meta=parent.meta,  # children inherit their parent's meta; on_emit hooks may change it
+            )
+        if self.hooks.at_emit:
+            self.hooks.before_emit(message, event)
+        return message
 
     def _after_child(self, parent: HandlerContext, message: NewMessage, message_id: int) -> None:
         parent.emitted.append(message_id)

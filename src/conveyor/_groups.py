@@ -26,16 +26,28 @@ def emit_group(
     """Emit ``items`` as a group whose ``then`` message follows them all; return the items' ids."""
     event, worker, options = _then(then)
     members = emitter.prepare_many(items, parent)
-    if not members:
-        raise ValueError("emit_many(..., then=...) needs at least one item: an empty group never finishes")
-    keyed = [index for index, m in enumerate(members) if m.key is not None]
-    if keyed:
-        raise ValueError(
-            f"emit_many(..., then=...): item {keyed[0]} has a key; the messages of a group cannot have "
-            "keys (a key could make an item an existing message that is in no group)"
-        )
-    follow = emitter.prepare(event, worker, parent=parent, **options)
-    ids = emitter.store.enqueue_group(members, follow)
+    hooks = emitter.hooks
+    try:
+        if not members:
+            raise ValueError(
+                "emit_many(..., then=...) needs at least one item: an empty group never finishes"
+            )
+        keyed = [index for index, m in enumerate(members) if m.key is not None]
+        if keyed:
+            raise ValueError(
+                f"emit_many(..., then=...): item {keyed[0]} has a key; the messages of a group cannot have "
+                "keys (a key could make an item an existing message that is in no group)"
+            )
+        follow = emitter.prepare(event, worker, parent=parent, **options)
+    except BaseException as error:
+        hooks.emitted(members, None, error)
+        raise
+    try:
+        ids = emitter.store.enqueue_group(members, follow)
+    except BaseException as error:
+        hooks.emitted([*members, follow], None, error)
+        raise
+    hooks.emitted([*members, follow], [*ids, None], None)  # the then message has no id until it fires
     emitter.after_children(parent, members, ids)
     return ids
 

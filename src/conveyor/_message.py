@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -62,6 +62,9 @@ class Message:
     """-100 to 100, given at emit: higher is claimed first within its worker (then run_at, then id)."""
     group: list[int] | None = None
     """A group's ``then`` message (``emit_many(items, then=...)``): the ids of the group's messages."""
+    meta: dict[str, str] = field(default_factory=dict)
+    """Set by ``on_emit`` hooks at emit (a W3C ``traceparent``, a tenant): carried through retries and
+    snoozes, inherited by messages emitted from its handler (docs/hooks.md)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,26 @@ def test_fastapi_example_emits_runs_and_mounts_the_dashboard(
         assert client.get("/conveyor/api/workers").status_code == 401
     assert example.app.messages() == []  # the lifespan's runner finished what was emitted
     example.app.close()
+
+
+def test_hooks_example_carries_the_tenant_and_prints_one_trace(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "hooks_app.py"), f"sqlite:///{tmp_path / 'h.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "signup of ada@example.com for tenant acme" in out
+    assert "welcome mail to ada@example.com for tenant acme" in out
+    assert "outcomes: {('signup', 'ok'): 1, ('send-email', 'ok'): 1}" in out
+    spans = {
+        name: (span_id, parent)
+        for name, span_id, parent in re.findall(
+            r"^span (.+?) [A-Z]+ (\w+)(?: \(child of (\w+)\))?$", out, re.M
+        )
+    }
+    assert spans["send signup"][1] == spans["POST /signup"][0]
+    assert spans["process signup"][1] == spans["send signup"][0]
+    assert spans["send send-email"][1] == spans["process signup"][0]
+    assert spans["process send-email"][1] == spans["send send-email"][0]

@@ -15,9 +15,11 @@ def test_placeholders_are_numbered_in_order_and_doubled_percents_undone() -> Non
 
 def test_the_enqueue_query_has_the_parameters_the_hot_path_sends() -> None:
     stmt = Prepared("conveyor_enqueue", _Queries("conveyor").enqueue)
-    message = NewMessage("w", b"{}", 0.5, parent_id=3, root_id=1, chain="a\nb", looped=True, priority=-7)
+    message = NewMessage(
+        "w", b"{}", 0.5, parent_id=3, root_id=1, chain="a\nb", looped=True, priority=-7, meta='{"t":"x"}'
+    )
     params = _enqueue_params(message)
-    assert stmt.text.count(b"$") == len(params) == 8
-    assert b"$8" in stmt.text and b"%s" not in stmt.text
-    assert params == [b"w", b"{}", b"0.5", b"3", b"1", b"a\nb", b"t", b"-7"]
-    assert _enqueue_params(NewMessage("w", b"{}"))[-1] == b"0"
+    assert stmt.text.count(b"$") == len(params) == 9
+    assert b"$9" in stmt.text and b"%s" not in stmt.text
+    assert params == [b"w", b"{}", b"0.5", b"3", b"1", b"a\nb", b"t", b"-7", b'{"t":"x"}']
+    assert _enqueue_params(NewMessage("w", b"{}"))[-2:] == [b"0", None]

@@ -28,17 +28,19 @@ def test_contract_names_are_exported() -> None:
         "RunnerStatus",
         "StatsBucket",
         "Failed",
+        "OutgoingMessage",
     ):
         assert name in conveyor.__all__
 
 
-PUBLIC_MODULES = {"testing", "django"}
+PUBLIC_MODULES = {"testing", "django", "otel"}
 """Submodules the contract names (``conveyor.testing``, the pytest plugin; ``conveyor.django``, the
-backend of Django's tasks); the rest are private."""
+backend of Django's tasks; ``conveyor.otel``); the rest are private."""
 
 
 def test_implementation_modules_are_private() -> None:
     import conveyor.django  # imported by tests/django, or not yet
+    import conveyor.otel
     import conveyor.testing  # loaded by pytest (pytest11) or by a test's import
 
     modules = {name for name, value in vars(conveyor).items() if isinstance(value, types.ModuleType)}

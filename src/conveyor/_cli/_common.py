@@ -103,6 +103,7 @@ def open_app(store: str | None, ref: str | None = None, *, create: bool = True) 
             if not create:
                 opened = App(open_store(url, create=False))
                 opened.registry = app.registry  # an APP's workers and schedules, on the store as it is
+                opened.hooks = app.hooks
                 app = opened
             app.store  # noqa: B018 - open (and migrate) now, so a bad URL is reported here
         except (ValueError, TypeError):
@@ -236,6 +237,7 @@ def message_table(m: Message) -> Table:
         ("parent", "" if m.parent_id is None else str(m.parent_id)),
         ("root", "" if m.root_id is None else str(m.root_id)),
         ("group", "" if m.group is None else _ids(m.group)),
+        ("meta", " ".join(f"{k}={v}" for k, v in sorted(m.meta.items()))),
         ("event", compact(m.event, width=10_000)),
         ("last error", m.last_error or ""),
     ]

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from .._message import Message, to_datetime
+from .._meta import decode_meta
 from .._stores import Claimed
 
 __all__ = ["clock_skew", "handed_message"]
@@ -29,6 +30,7 @@ def handed_message(c: Claimed, event: Any) -> Message:
         snoozes=c.snoozes,
         priority=c.priority,
         group=None if c.group_ids is None else orjson.loads(c.group_ids),
+        meta=decode_meta(c.meta),
     )
 
 

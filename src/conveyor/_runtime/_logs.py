@@ -143,7 +143,7 @@ def log_failure(
 
 # -- stderr output of runner processes ------------------------------------------------------------------
 
-_EXTRA = ("worker", "message_id", "attempt", "error", "retry_in", "runner")
+_EXTRA = ("worker", "message_id", "attempt", "error", "retry_in", "runner", "trace_id", "span_id")
 
 
 class _TextFormatter(logging.Formatter):

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .._context import HandlerContext
+from .._hooks import Hooks
 from .._registry import WorkerSpec
 from .._stores import Claimed, ResultRecord, Settlement, Store, TraceRecord
 from ._control import CONTROL, settle_control
@@ -24,7 +25,7 @@ from ._policy import checked_delay
 from ._results import kept_result
 from ._settle import SETTLED, is_data_error, settle_apart, storable
 from ._stats import DEAD, FAILED, RETRIED, StatsTally
-from ._traces import TraceBuffer
+from ._traces import TraceBuffer, finished_trace
 
 if TYPE_CHECKING:
     from ._runner import RunnerOptions
@@ -45,6 +46,7 @@ class Recorder:
     _traces: TraceBuffer
     _stats: StatsTally
     _inflight: Mapping[int, object]
+    _hooks: Hooks
 
     def _record(
         self, spec: WorkerSpec, c: Claimed, ctx: HandlerContext, outcome: Outcome, ran: float | None = None
@@ -99,6 +101,8 @@ class Recorder:
                 batch.grouped.append(c.id)
         if spec.traces > 0:
             self._traces.add(spec.traces, c, ctx, outcome, finished)
+        if self._hooks.finish:
+            self._hooks.finished(finished_trace(c, ctx, outcome))
 
     def _exhausted(self, spec: WorkerSpec, c: Claimed) -> None:
         """A message whose runs all ended with a lost lease: a dead letter, without running it again."""

@@ -107,6 +107,9 @@ class Runner(Hints, Watchdog, Recorder):
         self.claimed = 0
         self.exit_reason: str | None = None
         """Why the runner retired on its own: max-tasks, max-memory or stuck (None: it was stopped)."""
+        self._hooks = emitter.hooks
+        self._specs = {s.name: self._hooks.wrapped(s) if self._hooks.on_run_side else s for s in registry}
+        """The specs handlers run by: with ``on_start`` hooks, wrapped to run them first (``_hooks.py``)."""
         self._limits = registry.limits()
         self._rates = registry.rates() or None
         """Rate-limited workers' rates (None: no worker has one, and claims take the plain path)."""
@@ -422,15 +425,22 @@ class Runner(Hints, Watchdog, Recorder):
         expiries: dict[float, _Expiry] = {}
         loop = self._loop
         assert loop is not None
-        registry = self.registry
+        specs = self._specs
         for c in claimed:
-            spec = registry[c.worker]
+            spec = specs[c.worker]
             if c.attempt > spec.max_attempts:
                 self._exhausted(spec, c)
                 continue
             skew = clock_skew(c.started_at, issued, answered)
             ctx = HandlerContext(
-                self.emitter, c.id, c.worker, c.root_id, c.chain, clock_offset=skew, began=answered
+                self.emitter,
+                c.id,
+                c.worker,
+                c.root_id,
+                c.chain,
+                clock_offset=skew,
+                began=answered,
+                meta=c.meta,
             )
             try:
                 event = decode(c.event)

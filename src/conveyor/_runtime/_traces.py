@@ -14,10 +14,12 @@ from collections import deque
 from typing import Any
 
 from .._context import HandlerContext
+from .._message import Trace, to_datetime
 from .._stores import Claimed, TraceRecord
+from .._stores._rows import stored_json
 from ._executor import Outcome
 
-__all__ = ["FLUSH_EVERY", "TraceBuffer"]
+__all__ = ["FLUSH_EVERY", "TraceBuffer", "finished_trace"]
 
 FLUSH_EVERY = 0.25
 """Seconds between trace writes while messages keep running."""
@@ -92,4 +94,23 @@ def _build(item: Any) -> TraceRecord:
         started_at=c.started_at,
         finished_at=finished_at,
         keep=keep,
+    )
+
+
+def finished_trace(c: Claimed, ctx: HandlerContext, outcome: Outcome) -> Trace:
+    """The ``Trace`` of a run that just ended, for ``on_finish`` hooks (whether or not it is kept)."""
+    return Trace(
+        message_id=c.id,
+        worker=c.worker,
+        event=stored_json(c.event),
+        outcome=outcome.kind,  # type: ignore[arg-type]
+        result=outcome.result,
+        error=outcome.error,
+        traceback=outcome.traceback,
+        logs=list(ctx.logs),
+        emitted=list(ctx.emitted),
+        attempt=c.attempt,
+        enqueued_at=to_datetime(c.enqueued_at),
+        started_at=to_datetime(c.started_at),
+        finished_at=to_datetime(time.time() + ctx.clock_offset),
     )

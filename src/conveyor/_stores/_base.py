@@ -60,10 +60,15 @@ class NewMessage:
     """True when ``worker`` is already on ``chain``: the emit went back into a worker of its own chain."""
     priority: int = 0
     """-100 to 100, higher claimed first within a worker (then run_at, then id)."""
+    meta: str | None = None
+    """``Message.meta`` as JSON text (None: empty), set by ``on_emit`` hooks or inherited from a parent."""
+    outgoing: Any = None
+    """What ``on_emit`` hooks saw (``_hooks.OutgoingMessage``), until the write's outcome is told."""
 
     def row(self, now: float) -> tuple[Any, ...]:
         """The enqueue statements' parameters, emitted at ``now``: worker, event, enqueued_at, run_at,
-        parent_id, root_id, chain, looped, priority (the keyed and group ones take one more)."""
+        parent_id, root_id, chain, looped, priority (the keyed and group ones take one more); ``meta`` is
+        written apart (``set_meta.sql``), so that a message without it costs nothing more."""
         return (
             self.worker,
             self.event,
@@ -100,6 +105,8 @@ class Claimed:
     """The group (fan-in) this message is a member of: its finish counts down the group."""
     group_ids: str | None = None
     """A group's ``then`` message: the members' ids as a JSON array."""
+    meta: str | None = None
+    """``Message.meta`` as JSON text (None: empty)."""
 
 
 _RUN_ORDER = operator.itemgetter(4, 0)  # a claim row's run_at, id

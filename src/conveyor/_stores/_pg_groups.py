@@ -48,6 +48,7 @@ class PostgresGroups:
                     "root_id": then.root_id,
                     "chain": then.chain,
                     "looped": then.looped,
+                    "meta": then.meta,
                 },
             ).fetchone()
             assert row is not None
@@ -64,6 +65,7 @@ class PostgresGroups:
                     "chains": [m.chain for m in members],
                     "looped": [m.looped for m in members],
                     "priorities": [m.priority for m in members],
+                    "metas": [m.meta for m in members],
                 },
             ).fetchall()
             ids = sorted(int(r[0]) for r in rows)

@@ -177,6 +177,7 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, Postgres
                     m.chain,
                     m.looped,
                     m.priority,
+                    m.meta,
                 )
                 with self._conn() as pooled:
                     return [_one(pooled.execute(self._q.enqueue, params, prepare=True))]
@@ -210,6 +211,7 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, Postgres
                         "chains": [m.chain for m in messages],
                         "looped": [m.looped for m in messages],
                         "priorities": [m.priority for m in messages],
+                        "metas": [m.meta for m in messages],
                     },
                 )
                 return sorted(row[0] for row in cur.fetchall())
@@ -224,6 +226,7 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, Postgres
                     m.chain,
                     m.looped,
                     m.priority,
+                    m.meta,
                 )
                 if m.key is None:
                     cur.execute(q.enqueue, params)
@@ -543,6 +546,7 @@ def _enqueue_params(m: NewMessage) -> list[bytes | None]:
         None if m.chain is None else m.chain.encode(),
         b"t" if m.looped else b"f",
         b"0" if m.priority == 0 else str(m.priority).encode(),
+        None if m.meta is None else m.meta.encode(),
     ]
 
 

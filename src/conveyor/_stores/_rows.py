@@ -8,8 +8,9 @@ from typing import Any
 import orjson
 
 from .._message import Message, Trace, UnknownWorker, to_datetime
+from .._meta import decode_meta
 
-__all__ = ["messages", "traces", "unknown"]
+__all__ = ["messages", "stored_json", "traces", "unknown"]
 
 
 def messages(rows: Iterable[Sequence[Any]], now: float | None = None) -> list[Message]:
@@ -19,7 +20,7 @@ def messages(rows: Iterable[Sequence[Any]], now: float | None = None) -> list[Me
         Message(
             id=i,
             worker=w,
-            event=_json(event),
+            event=stored_json(event),
             state="scheduled" if now is not None and state == "queued" and _later(run_at, now) else state,
             enqueued_at=to_datetime(enq),
             run_at=to_datetime(run_at),
@@ -31,6 +32,7 @@ def messages(rows: Iterable[Sequence[Any]], now: float | None = None) -> list[Me
             snoozes=snoozes,
             priority=priority,
             group=None if group is None else orjson.loads(group),
+            meta=decode_meta(meta),
         )
         for (
             i,
@@ -47,6 +49,7 @@ def messages(rows: Iterable[Sequence[Any]], now: float | None = None) -> list[Me
             snoozes,
             priority,
             group,
+            meta,
         ) in (rows)
     ]
 
@@ -57,9 +60,9 @@ def traces(rows: Iterable[Sequence[Any]]) -> list[Trace]:
         Trace(
             message_id=row[0],
             worker=row[1],
-            event=_json(row[2]),
+            event=stored_json(row[2]),
             outcome=row[3],
-            result=_json(row[4]),
+            result=stored_json(row[4]),
             error=row[5],
             traceback=row[6],
             logs=_list(row[7]),
@@ -76,7 +79,7 @@ def traces(rows: Iterable[Sequence[Any]]) -> list[Trace]:
 def unknown(rows: Iterable[Sequence[Any]]) -> list[UnknownWorker]:
     """``unknown.sql`` rows."""
     return [
-        UnknownWorker(w, n, to_datetime(first), to_datetime(last), _json(sample))
+        UnknownWorker(w, n, to_datetime(first), to_datetime(last), stored_json(sample))
         for w, n, first, last, sample in rows
     ]
 
@@ -87,7 +90,7 @@ def _later(run_at: Any, now: float) -> bool:
     return run_at > now if isinstance(run_at, int | float) else True
 
 
-def _json(stored: Any) -> Any:
+def stored_json(stored: Any) -> Any:
     """A JSON column's value. What Conveyor never writes there (a hand edit, another program) still
     reads: text that is not JSON as that text, any other value (a number, NULL) as it is."""
     if isinstance(stored, str | bytes):
@@ -100,5 +103,5 @@ def _json(stored: Any) -> Any:
 
 def _list(stored: Any) -> list[Any]:
     """A JSON array column (logs, emitted); anything else in it reads as a list of that one value."""
-    value = _json(stored)
+    value = stored_json(stored)
     return value if isinstance(value, list) else [value]

@@ -170,8 +170,8 @@ class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLi
                 "the SQLite store has no such connection"
             )
         now = time.time()
-        if len(messages) == 1 and messages[0].key is None:
-            m = messages[0]  # the hot path: one autocommitted INSERT
+        if len(messages) == 1 and (m := messages[0]).key is None and m.meta is None:
+            # the hot path: one autocommitted INSERT
             with self._lock, self._gate:
                 cursor = self._db.execute(self._q.enqueue, m.row(now))
                 self._gate.announce()
@@ -182,10 +182,14 @@ class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLi
                 if m.key is None:
                     cursor = db.execute(self._q.enqueue, m.row(now))
                     ids.append(cursor.lastrowid)  # type: ignore[arg-type]
+                    if m.meta is not None:
+                        db.execute(self._q.set_meta, (m.meta, cursor.lastrowid))
                     continue
                 row = db.execute(self._q.enqueue_keyed, (*m.row(now), m.key)).fetchone()
-                if row is None:
+                if row is None:  # a live message has the key: it keeps its own meta
                     row = db.execute(self._q.find_key, (m.worker, m.key)).fetchone()
+                elif m.meta is not None:
+                    db.execute(self._q.set_meta, (m.meta, row[0]))
                 ids.append(row[0])
         return ids
 
@@ -194,6 +198,8 @@ class SQLiteStore(SQLiteReads, SQLiteSchedules, SQLiteRates, SQLiteResults, SQLi
         on a connection of its own whose busy timeout is 0 and whose commits skip the WAL checkpoint (it
         syncs the database file). Every ``_NOWAIT_RUN``-th call answers None, so that a write through
         ``enqueue`` on a thread checkpoints as usual when the WAL has grown."""
+        if message.meta is not None:
+            return None  # meta is written apart, in the transaction of ``enqueue``
         self._nowait_run += 1
         if self._nowait_run >= _NOWAIT_RUN:
             self._nowait_run = 0

@@ -47,12 +47,15 @@ class SQLiteGroups:
                     "root_id": then.root_id,
                     "chain": then.chain,
                     "looped": then.looped,
+                    "meta": then.meta,
                 },
             ).fetchone()[0]
             ids: list[int] = []
             for m in members:
                 params = (*m.row(now), group)
                 ids.append(int(db.execute(q.enqueue_member, params).lastrowid))  # type: ignore[arg-type]
+                if m.meta is not None:
+                    db.execute(q.set_meta, (m.meta, ids[-1]))
             db.execute(q.group_seal, {"members": orjson.dumps(ids).decode(), "id": group})
             db.executemany(q.group_join, [(i, group) for i in ids])
         return ids

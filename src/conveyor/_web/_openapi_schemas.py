@@ -204,6 +204,11 @@ _SCHEMAS: dict[str, Any] = {
                 "items": {"type": "integer", "minimum": 1},
                 "description": "A group's then message (emit_many with then=): the group's message ids.",
             },
+            "meta": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Set by on_emit hooks at emit (a W3C traceparent, a tenant); {} when none.",
+            },
         },
         "required": [
             "id",
@@ -220,6 +225,7 @@ _SCHEMAS: dict[str, Any] = {
             "snoozes",
             "priority",
             "group",
+            "meta",
         ],
     },
     "Result": {

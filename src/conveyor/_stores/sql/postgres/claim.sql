@@ -58,7 +58,7 @@ r AS (
       lease_until = date_part('epoch', now()) + %(lease)s, started_at = date_part('epoch', now())
   WHERE m.id = ANY(ARRAY(SELECT id FROM picked))
   RETURNING m.id, m.worker, m.event, m.enqueued_at, m.run_at, m.attempt, m.parent_id, m.root_id, m.key,
-            m.last_error, m.chain, m.started_at, m.snoozes, m.priority, m.group_id, m.group_ids
+            m.last_error, m.chain, m.started_at, m.snoozes, m.priority, m.group_id, m.group_ids, m.meta
 ), counted AS (
   INSERT INTO {schema}.count_deltas (worker, state, n)
   SELECT g.worker, v.state, v.n
@@ -66,5 +66,5 @@ r AS (
   CROSS JOIN LATERAL (VALUES ('queued', -g.k), ('running', g.k)) AS v (state, n)
 )
 SELECT id, worker, event, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, chain, started_at,
-       snoozes, priority, group_id, group_ids
+       snoozes, priority, group_id, group_ids, meta
 FROM r

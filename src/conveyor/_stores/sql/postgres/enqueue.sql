@@ -3,8 +3,8 @@
 -- message is counted here, in the same statement (see migrations/0002_counts.sql: an INSERT trigger would
 -- cost a quarter of the emit rate).
 WITH m AS (
-  INSERT INTO {schema}.messages (worker, event, enqueued_at, run_at, parent_id, root_id, chain, looped, priority)
-  VALUES (%s, %s, date_part('epoch', now()), date_part('epoch', now()) + %s, %s, %s, %s, %s, %s)
+  INSERT INTO {schema}.messages (worker, event, enqueued_at, run_at, parent_id, root_id, chain, looped, priority, meta)
+  VALUES (%s, %s, date_part('epoch', now()), date_part('epoch', now()) + %s, %s, %s, %s, %s, %s, %s)
   RETURNING id, worker, state
 ), counted AS (
   INSERT INTO {schema}.count_deltas (worker, state, n) SELECT worker, state, 1 FROM m

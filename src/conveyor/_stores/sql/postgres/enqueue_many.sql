@@ -1,12 +1,13 @@
 -- Many messages without keys in one statement; ids are drawn in input order (ORDER BY ord). Counted in
 -- the same statement, one count_deltas row per worker (as in enqueue.sql).
 WITH m AS (
-  INSERT INTO {schema}.messages (worker, event, enqueued_at, run_at, parent_id, root_id, chain, looped, priority)
+  INSERT INTO {schema}.messages (worker, event, enqueued_at, run_at, parent_id, root_id, chain, looped, priority, meta)
   SELECT u.worker, u.event, date_part('epoch', now()), date_part('epoch', now()) + u.delay,
-         u.parent_id, u.root_id, u.chain, u.looped, u.priority
+         u.parent_id, u.root_id, u.chain, u.looped, u.priority, u.meta
   FROM unnest(%(workers)s::text[], %(events)s::text[], %(delays)s::float8[], %(parents)s::bigint[],
-              %(roots)s::bigint[], %(chains)s::text[], %(looped)s::boolean[], %(priorities)s::smallint[])
-       WITH ORDINALITY AS u (worker, event, delay, parent_id, root_id, chain, looped, priority, ord)
+              %(roots)s::bigint[], %(chains)s::text[], %(looped)s::boolean[], %(priorities)s::smallint[],
+              %(metas)s::text[])
+       WITH ORDINALITY AS u (worker, event, delay, parent_id, root_id, chain, looped, priority, meta, ord)
   ORDER BY u.ord
   RETURNING id, worker, state
 ), counted AS (

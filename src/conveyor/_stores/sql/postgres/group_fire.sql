@@ -4,9 +4,9 @@ WITH g AS (
   DELETE FROM {schema}.groups WHERE id = ANY(%(ids)s::bigint[]) RETURNING *
 ), m AS (
   INSERT INTO {schema}.messages (worker, event, enqueued_at, run_at, parent_id, root_id, chain, looped, priority,
-                                 group_ids)
+                                 meta, group_ids)
   SELECT worker, event, date_part('epoch', now()), date_part('epoch', now()) + delay, parent_id, root_id, chain,
-         looped, priority, members
+         looped, priority, meta, members
   FROM g ORDER BY id
   RETURNING id, worker, state
 ), counted AS (

@@ -46,7 +46,7 @@ picked AS (
 top AS (SELECT id FROM picked ORDER BY run_at, id LIMIT %(limit)s)
 SELECT id, worker, event,
        CASE WHEN state = 'queued' AND run_at > (SELECT now FROM t) THEN 'scheduled' ELSE state END,
-       enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, snoozes, priority, group_ids
+       enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, snoozes, priority, group_ids, meta
 FROM {schema}.messages
 WHERE id IN (SELECT id FROM top)
 ORDER BY run_at, id

@@ -33,4 +33,4 @@ UPDATE messages
 SET state = 'running', attempt = attempt + 1, runner = :runner, lease_until = :now + :lease, started_at = :now
 WHERE id IN (SELECT id FROM candidates WHERE rank <= room ORDER BY priority DESC, run_at, id LIMIT :limit)
 RETURNING id, worker, event, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, chain,
-          started_at, snoozes, priority, group_id, group_ids
+          started_at, snoozes, priority, group_id, group_ids, meta

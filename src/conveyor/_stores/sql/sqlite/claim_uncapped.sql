@@ -26,4 +26,4 @@ WHERE id IN (
   LIMIT :limit
 )
 RETURNING id, worker, event, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, chain,
-          started_at, snoozes, priority, group_id, group_ids
+          started_at, snoozes, priority, group_id, group_ids, meta

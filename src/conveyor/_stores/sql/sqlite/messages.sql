@@ -26,7 +26,7 @@ picked (id) AS (
     SELECT d.id FROM messages AS d WHERE d.worker = w.worker AND d.state = 'dead' ORDER BY d.id LIMIT :limit)
   WHERE :state IS NULL OR :state = 'dead'
 )
-SELECT id, worker, event, state, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, snoozes, priority, group_ids
+SELECT id, worker, event, state, enqueued_at, run_at, attempt, parent_id, root_id, key, last_error, snoozes, priority, group_ids, meta
 FROM messages
 WHERE id IN (SELECT id FROM picked)
 ORDER BY run_at, id
