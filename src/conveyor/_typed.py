@@ -1,0 +1,154 @@
+"""Typed events (docs/typed-events.md): a handler whose event parameter is annotated with a pydantic model
+or a dataclass gets an instance of it, and emits to its worker are checked against it.
+
+The seam: ``event_type_of`` reads the annotation once, at ``@app.worker``, and gives the worker's
+``WorkerSpec.event_type`` (None for every other handler, which then costs nothing more). The emitter asks
+it to ``encode`` an event for the worker (check, then JSON); the runner asks it to ``load`` the stored
+event (the instance the handler gets). A stored event that no longer fits raises ``EventMismatch``, which
+the runner turns into a dead letter at once: running it again cannot make the stored event fit.
+
+pydantic is never imported here: a model class can only exist once its module has imported pydantic, so
+``sys.modules`` says whether an annotation may be one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import sys
+import types
+import typing
+from typing import Any
+
+from ._codec import encode_event
+
+__all__ = ["EventMismatch", "EventType", "encode_instance", "error_path", "event_type_of", "to_json"]
+
+
+class EventMismatch(ValueError):
+    """A JSON value that does not fit a worker's event type (the text names the field)."""
+
+
+class EventType:
+    """What a worker's handler takes as its event: ``load`` a JSON value into it, ``dump`` one to JSON."""
+
+    __slots__ = ("cls", "worker")
+
+    def __init__(self, worker: str, cls: type) -> None:
+        self.worker = worker
+        self.cls = cls
+
+    def load(self, value: Any) -> Any:
+        """The instance for ``value``, or ``EventMismatch`` naming the field."""
+        raise NotImplementedError
+
+    def mismatch(self, detail: str) -> EventMismatch:
+        name = self.cls.__qualname__
+        return EventMismatch(f"event for worker {self.worker!r} does not fit {name}: {detail}")
+
+    def encode(self, event: Any, max_bytes: int) -> bytes:
+        """An emitted event (an instance, or its JSON value) checked against this type, as JSON bytes."""
+        value = to_json(event)
+        try:
+            self.load(value)
+        except EventMismatch as error:
+            raise ValueError(str(error)) from None
+        return encode_event(value, max_bytes)
+
+
+def to_json(event: Any) -> Any:
+    """A dataclass or pydantic model instance as its JSON value (the codec checks what is inside);
+    anything else as it is."""
+    cls = type(event)
+    if dataclasses.is_dataclass(cls):
+        return dataclasses.asdict(event)
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(event, pydantic.BaseModel):
+        return event.model_dump(mode="json", by_alias=True)
+    return event
+
+
+def encode_instance(event: Any, max_bytes: int, refused: TypeError) -> bytes:
+    """The codec refused ``event`` (``refused``): encode it as its JSON value if it is a dataclass or a
+    pydantic model instance, else raise the codec's error."""
+    value = to_json(event)
+    if value is event:
+        raise refused
+    return encode_event(value, max_bytes)
+
+
+def event_type_of(worker: str, handler: Any) -> EventType | None:
+    """The event type a handler's first parameter is annotated with, or None (a plain JSON value).
+
+    Raises TypeError at ``@app.worker`` for an annotation that cannot be resolved, a pydantic v1 model, or
+    a dataclass whose fields are not JSON types."""
+    try:
+        params = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if not params or params[0].kind not in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        return None
+    first = params[0]
+    annotation = first.annotation
+    if annotation is first.empty:
+        return None
+    if isinstance(annotation, str):
+        annotation = _resolve(worker, handler, first.name, annotation)
+    if not isinstance(annotation, type):
+        return None
+    if dataclasses.is_dataclass(annotation):
+        from ._typed_dataclass import DataclassEvent
+
+        return DataclassEvent(worker, annotation)
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and issubclass(annotation, pydantic.BaseModel):
+        from ._typed_pydantic import PydanticEvent
+
+        return PydanticEvent(worker, annotation, pydantic.ValidationError)
+    v1 = sys.modules.get("pydantic.v1")
+    if v1 is not None and issubclass(annotation, v1.BaseModel):
+        raise TypeError(
+            f"worker {worker!r}: {annotation.__qualname__} is a pydantic v1 model; typed events take "
+            "pydantic v2 models (pydantic.BaseModel) or dataclasses"
+        )
+    return None
+
+
+def _resolve(worker: str, handler: Any, name: str, annotation: str) -> Any:
+    """A string annotation (or one under ``from __future__ import annotations``) resolved in the
+    handler's module with ``typing.get_type_hints``; TypeError saying why when it cannot be."""
+    holder = types.SimpleNamespace(__annotations__={name: annotation})
+    try:
+        return typing.get_type_hints(holder, globalns=_globals_of(handler))[name]
+    except Exception as error:
+        raise TypeError(
+            f"worker {worker!r}: the annotation {annotation!r} of the event parameter {name!r} cannot be "
+            f"resolved ({type(error).__name__}: {error}); the type must be importable from the handler's "
+            "module at @app.worker (not only under `if TYPE_CHECKING:`, nor defined inside a function)"
+        ) from None
+
+
+def _globals_of(handler: Any) -> dict[str, Any]:
+    target = handler
+    if inspect.ismethod(target):
+        target = target.__func__
+    if not inspect.isfunction(target) and not inspect.isclass(target):
+        call = type(target).__call__  # an object with __call__ (a functools.partial: its func)
+        target = getattr(target, "func", None) or call
+    target = inspect.unwrap(target)
+    found = getattr(target, "__globals__", None)
+    if isinstance(found, dict):
+        return found
+    module = sys.modules.get(getattr(target, "__module__", None) or "")
+    return vars(module) if module is not None else {}
+
+
+def error_path(loc: tuple[str | int, ...] | list[str | int]) -> str:
+    """``("size", "width")`` as ``size.width``, ``("items", 0, "name")`` as ``items[0].name``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
