@@ -20,9 +20,19 @@ import types
 import typing
 from typing import Any
 
+import orjson
+
 from ._codec import encode_event
 
-__all__ = ["EventMismatch", "EventType", "encode_instance", "error_path", "event_type_of", "to_json"]
+__all__ = [
+    "EventMismatch",
+    "EventType",
+    "encode_instance",
+    "encoded",
+    "error_path",
+    "event_type_of",
+    "is_instance",
+]
 
 
 class EventMismatch(ValueError):
@@ -48,33 +58,56 @@ class EventType:
 
     def encode(self, event: Any, max_bytes: int) -> bytes:
         """An emitted event (an instance, or its JSON value) checked against this type, as JSON bytes."""
-        value = to_json(event)
+        data, value = encoded(event, max_bytes)
         try:
             self.load(value)
         except EventMismatch as error:
             raise ValueError(str(error)) from None
-        return encode_event(value, max_bytes)
+        return data
 
 
-def to_json(event: Any) -> Any:
-    """A dataclass or pydantic model instance as its JSON value (the codec checks what is inside);
-    anything else as it is."""
+_DATACLASS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+"""orjson writes dataclasses itself (as ``dataclasses.asdict`` would give them, at C speed); the rest of
+the codec's rules stay."""
+
+
+def encoded(event: Any, max_bytes: int) -> tuple[bytes, Any]:
+    """An event as JSON bytes and as the JSON value they hold: a dataclass as ``dataclasses.asdict``
+    gives it, a pydantic model as ``model_dump(mode="json", by_alias=True)``, anything else as it is;
+    the codec's errors for what JSON cannot hold (naming the path)."""
     cls = type(event)
+    if cls is dict or cls is list:
+        return encode_event(event, max_bytes), event
     if dataclasses.is_dataclass(cls):
-        return dataclasses.asdict(event)
+        try:
+            data = orjson.dumps(event, option=_DATACLASS)
+        except TypeError:
+            data = b"null"  # refused: the codec says where, below
+        if b"null" not in data and len(data) <= max_bytes:  # null: a NaN or infinity may hide there
+            return data, orjson.loads(data)
+        value = dataclasses.asdict(event)
+        return encode_event(value, max_bytes), value
     pydantic = sys.modules.get("pydantic")
     if pydantic is not None and isinstance(event, pydantic.BaseModel):
-        return event.model_dump(mode="json", by_alias=True)
-    return event
+        value = event.model_dump(mode="json", by_alias=True)
+        return encode_event(value, max_bytes), value
+    return encode_event(event, max_bytes), event
+
+
+def is_instance(event: Any) -> bool:
+    """Whether ``event`` is a dataclass or a pydantic model instance."""
+    if dataclasses.is_dataclass(type(event)):
+        return True
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(event, pydantic.BaseModel)
 
 
 def encode_instance(event: Any, max_bytes: int, refused: TypeError) -> bytes:
     """The codec refused ``event`` (``refused``): encode it as its JSON value if it is a dataclass or a
     pydantic model instance, else raise the codec's error."""
-    value = to_json(event)
-    if value is event:
+    if not is_instance(event):
         raise refused
-    return encode_event(value, max_bytes)
+    return encoded(event, max_bytes)[0]
 
 
 def event_type_of(worker: str, handler: Any) -> EventType | None:
