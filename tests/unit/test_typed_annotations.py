@@ -250,3 +250,16 @@ def handler_for(cls: type) -> Callable[[Any], None]:
 
     handle.__annotations__ = {"event": cls}
     return handle
+
+
+def test_a_schedule_takes_a_dataclass_or_model_as_its_event() -> None:
+    from conveyor._schedules import ScheduleSpec
+
+    @dataclasses.dataclass
+    class Report:
+        kind: str
+
+    assert ScheduleSpec.build("daily", "report", Report("sales"), every=60).event == b'{"kind":"sales"}'
+    assert ScheduleSpec.build("hourly", "report", Model(n=1), every=60).event == b'{"n":1}'
+    with pytest.raises(TypeError, match=r"event\['kind'\]: set is not JSON-encodable"):
+        ScheduleSpec.build("bad", "report", Report({"x"}), every=60)  # type: ignore[arg-type]
