@@ -48,8 +48,9 @@ class EventType:
         self.worker = worker
         self.cls = cls
 
-    def load(self, value: Any) -> Any:
-        """The instance for ``value``, or ``EventMismatch`` naming the field."""
+    def load(self, data: bytes | str, value: Any) -> Any:
+        """The instance for an event, given as JSON text (``data``) and as the value it holds (``value``),
+        or ``EventMismatch`` naming the field."""
         raise NotImplementedError
 
     def mismatch(self, detail: str) -> EventMismatch:
@@ -60,7 +61,7 @@ class EventType:
         """An emitted event (an instance, or its JSON value) checked against this type, as JSON bytes."""
         data, value = encoded(event, max_bytes)
         try:
-            self.load(value)
+            self.load(data, value)
         except EventMismatch as error:
             raise ValueError(str(error)) from None
         return data

@@ -51,7 +51,7 @@ class DataclassEvent(EventType):
         super().__init__(worker, cls)
         self._convert = _Compiler(worker).dataclass(cls)
 
-    def load(self, value: Any) -> Any:
+    def load(self, data: bytes | str, value: Any) -> Any:
         try:
             return self._convert(value)
         except _Bad as bad:

@@ -17,9 +17,9 @@ class PydanticEvent(EventType):
         super().__init__(worker, cls)
         self.validation_error = validation_error
 
-    def load(self, value: Any) -> Any:
-        try:
-            return self.cls.model_validate(value)  # type: ignore[attr-defined]
+    def load(self, data: bytes | str, value: Any) -> Any:
+        try:  # from the JSON text, as it is stored: a strict model takes JSON's strings for datetimes, UUIDs…
+            return self.cls.model_validate_json(data)  # type: ignore[attr-defined]
         except self.validation_error as error:
             raise self.mismatch(_detail(error)) from error
 

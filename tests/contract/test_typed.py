@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 import warnings
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import pydantic
@@ -40,6 +42,13 @@ class ResizeV2(pydantic.BaseModel):
 
 class Aliased(pydantic.BaseModel):
     user_id: int = pydantic.Field(alias="userId")
+
+
+class Stamped(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(strict=True)
+
+    at: datetime
+    id: uuid.UUID
 
 
 @dataclasses.dataclass
@@ -150,18 +159,29 @@ def test_annotations_that_are_classes_not_strings(make_app: Callable[..., convey
     assert got == [Size(width=5)]
 
 
-def test_pydantic_aliases_round_trip(make_app: Callable[..., conveyor.App]) -> None:
+def test_pydantic_aliases_and_strict_models_round_trip(make_app: Callable[..., conveyor.App]) -> None:
     app = make_app()
-    got: list[Aliased] = []
+    got: list[Any] = []
 
     @app.worker("a")
     def handle(event: Aliased) -> None:
         got.append(event)
 
+    @app.worker("stamped")
+    async def stamped(event: Stamped) -> None:
+        got.append(event)
+
+    at = datetime(2026, 11, 30, 4, 5, 6, 789000, tzinfo=UTC)
     app.emit(Aliased(userId=7), "a")
-    assert app.messages()[0].event == {"userId": 7}
-    assert app.drain() == 1
-    assert got == [Aliased(userId=7)]
+    app.emit(Stamped(at=at, id=uuid.UUID(int=5)), "stamped")  # strict: JSON's strings, read as JSON
+    assert [m.event for m in app.messages()] == [
+        {"userId": 7},
+        {"at": "2026-11-30T04:05:06.789000Z", "id": "00000000-0000-0000-0000-000000000005"},
+    ]
+    with pytest.raises(ValueError, match="does not fit Stamped: at: Input should be a valid datetime"):
+        app.emit({"at": 5, "id": str(uuid.UUID(int=5))}, "stamped")
+    assert app.drain() == 2
+    assert got == [Aliased(userId=7), Stamped(at=at, id=uuid.UUID(int=5))]
 
 
 BAD_EMITS: list[tuple[Any, str, str]] = [

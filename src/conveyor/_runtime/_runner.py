@@ -422,7 +422,7 @@ class Runner(Hints, Watchdog, Recorder):
             ctx = HandlerContext(self.emitter, c.id, c.worker, c.root_id, c.chain, clock_offset=skew)
             try:
                 event = decode(c.event)
-                given = event if spec.event_type is None else spec.event_type.load(event)
+                given = event if spec.event_type is None else spec.event_type.load(c.event, event)
             except Exception as exc:  # a row not written by emit, or no longer fitting the event type
                 self._record(spec, c, ctx, outcome_of(exc))
                 continue
