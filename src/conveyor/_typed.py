@@ -20,9 +20,7 @@ import types
 import typing
 from typing import Any
 
-import orjson
-
-from ._codec import encode_event
+from ._codec import MAX_DEPTH, encode_event
 
 __all__ = [
     "EventMismatch",
@@ -67,11 +65,6 @@ class EventType:
         return data
 
 
-_DATACLASS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
-"""orjson writes dataclasses itself (as ``dataclasses.asdict`` would give them, at C speed); the rest of
-the codec's rules stay."""
-
-
 def encoded(event: Any, max_bytes: int) -> tuple[bytes, Any]:
     """An event as JSON bytes and as the JSON value they hold: a dataclass as ``dataclasses.asdict``
     gives it, a pydantic model as ``model_dump(mode="json", by_alias=True)``, anything else as it is;
@@ -80,19 +73,39 @@ def encoded(event: Any, max_bytes: int) -> tuple[bytes, Any]:
     if cls is dict or cls is list:
         return encode_event(event, max_bytes), event
     if dataclasses.is_dataclass(cls):
-        try:
-            data = orjson.dumps(event, option=_DATACLASS)
-        except TypeError:
-            data = b"null"  # refused: the codec says where, below
-        if b"null" not in data and len(data) <= max_bytes:  # null: a NaN or infinity may hide there
-            return data, orjson.loads(data)
-        value = dataclasses.asdict(event)
+        value = _asdict(event)
         return encode_event(value, max_bytes), value
     pydantic = sys.modules.get("pydantic")
     if pydantic is not None and isinstance(event, pydantic.BaseModel):
         value = event.model_dump(mode="json", by_alias=True)
         return encode_event(value, max_bytes), value
     return encode_event(event, max_bytes), event
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""Dataclass -> the names of its fields (``dataclasses.fields`` is slow to ask each time)."""
+
+
+def _asdict(instance: Any, depth: int = 0) -> dict[str, Any]:
+    """``dataclasses.asdict(instance)`` without its deep copies (the value is only written out)."""
+    cls = type(instance)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return {name: _plain(getattr(instance, name), depth + 1) for name in names}
+
+
+def _plain(value: Any, depth: int) -> Any:
+    cls = type(value)
+    if cls is str or cls is int or cls is float or cls is bool or value is None or depth > MAX_DEPTH:
+        return value  # past MAX_DEPTH (a list inside itself): left for the codec to say so
+    if cls is list or cls is tuple:
+        return [_plain(item, depth + 1) for item in value]
+    if cls is dict:
+        return {key: _plain(item, depth + 1) for key, item in value.items()}
+    if dataclasses.is_dataclass(cls):
+        return _asdict(value, depth)
+    return value  # the codec says whether it is JSON
 
 
 def is_instance(event: Any) -> bool:

@@ -11,8 +11,9 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from dataclasses import InitVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import orjson
 import pydantic
@@ -268,3 +269,48 @@ def test_a_schedule_takes_a_dataclass_or_model_as_its_event() -> None:
     assert ScheduleSpec.build("hourly", "report", Model(n=1), every=60).event == b'{"n":1}'
     with pytest.raises(TypeError, match=r"event\['kind'\]: set is not JSON-encodable"):
         ScheduleSpec.build("bad", "report", Report({"x"}), every=60)  # type: ignore[arg-type]
+
+
+def test_a_dataclass_is_written_as_dataclasses_asdict_gives_it() -> None:
+    from conveyor._typed import encoded
+
+    @dataclasses.dataclass
+    class Inner:
+        values: tuple[int, ...]
+
+    @dataclasses.dataclass
+    class Outer:
+        name: str
+        _private: int = 2
+        kind: ClassVar[str] = "class attribute"
+        seed: InitVar[int] = 0
+        later: int = dataclasses.field(init=False, default=3)
+        inner: list[Inner] = dataclasses.field(default_factory=lambda: [Inner((1, 2))])
+        table: dict[str, Inner | None] = dataclasses.field(default_factory=lambda: {"a": None})
+
+        def __post_init__(self, seed: int) -> None:
+            self.not_a_field = seed
+
+    event = Outer("o")
+    data, value = encoded(event, 10_000)
+    assert orjson.loads(data) == value == orjson.loads(orjson.dumps(dataclasses.asdict(event)))
+    assert value == {
+        "name": "o",
+        "_private": 2,
+        "later": 3,
+        "inner": [{"values": [1, 2]}],
+        "table": {"a": None},
+    }
+
+
+def test_a_dataclass_holding_itself_is_the_codecs_clear_error() -> None:
+    from conveyor._typed import encoded
+
+    @dataclasses.dataclass
+    class Loop:
+        items: list[Any]
+
+    loop = Loop([])
+    loop.items.append(loop.items)
+    with pytest.raises(ValueError, match=r"event\['items'\]\[0\]\[0\].*nest"):
+        encoded(loop, 10_000)
