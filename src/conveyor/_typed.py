@@ -141,6 +141,8 @@ def event_type_of(worker: str, handler: Any) -> EventType | None:
         return None
     if isinstance(annotation, str):
         annotation = _resolve(worker, handler, first.name, annotation)
+    elif typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]  # as get_type_hints gives a string one
     if not isinstance(annotation, type):
         return None
     if dataclasses.is_dataclass(annotation):

@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import InitVar
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import orjson
 import pydantic
@@ -91,6 +91,7 @@ def test_only_a_model_or_dataclass_on_the_first_parameter_makes_a_typed_worker()
     assert event_type_of("w", optional) is None
     assert event_type_of("w", print) is None  # no signature
     assert typed(Model).cls is Model
+    assert typed(Annotated[Model, "a note"]).cls is Model
 
 
 def test_handlers_of_every_shape_are_resolved_in_their_module() -> None:
