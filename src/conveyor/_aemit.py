@@ -1,7 +1,9 @@
 """``await app.aemit(...)`` and ``await app.aemit_many(...)``: emitting from coroutines.
 
 The event is checked and encoded on the caller's loop, exactly as ``emit`` does it (microseconds for an
-ordinary event); the store write runs on the app's emit thread, so the loop never waits on the database.
+ordinary event). A plain message (no key, no ``conn``) is written there too when the store can do it
+without waiting (``Store.enqueue_nowait``: SQLite with its write lock free, no checkpoint); every other
+write runs on the app's emit thread, so the loop never waits on the database.
 One thread per app and process serves every loop: it takes all the writes that are waiting at once and
 hands their results back to each loop in one call, so many concurrent ``aemit`` calls cost one loop wake-up
 per batch, not one per message; the plain ones among them (no key, no ``conn``) share one transaction.
@@ -51,6 +53,8 @@ class EmitThread:
         self._queue: SimpleQueue[_Write | None] | None = None
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self.flying: dict[asyncio.AbstractEventLoop, int] = {}
+        """Plain ``aemit`` calls in progress, per loop (each loop's entry is touched by its thread only)."""
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` on the emit thread; its result or its exception, without blocking the loop."""
@@ -152,11 +156,26 @@ async def aemit(  # noqa: PLR0917 - App.emit's signature
     priority: int,
 ) -> int:
     message = emitter.prepare(event, worker, delay=delay, at=at, key=key, priority=priority)
-    if conn is None and message.key is None:
-        ids: list[int] = await thread.call(_Plain(emitter.store, message))
-    else:
-        ids = await thread.call(emitter.store.enqueue, [message], conn)
-    return ids[0]
+    if conn is not None or message.key is not None:
+        ids: list[int] = await thread.call(emitter.store.enqueue, [message], conn)
+        return ids[0]
+    loop = asyncio.get_running_loop()
+    flying = thread.flying
+    others = flying.get(loop, 0)
+    flying[loop] = others + 1
+    try:
+        # Alone on this loop: write here if the store can without waiting, then let the loop's other
+        # tasks run. With other aemits in flight, join them on the thread: one transaction for all.
+        if not others and (message_id := emitter.store.enqueue_nowait(message)) is not None:
+            await asyncio.sleep(0)
+            return message_id
+        ids = await thread.call(_Plain(emitter.store, message))
+        return ids[0]
+    finally:
+        if left := flying[loop] - 1:
+            flying[loop] = left
+        else:
+            del flying[loop]
 
 
 async def aemit_many(

@@ -368,6 +368,8 @@ class App:
         grace: float = 30.0,
         max_tasks_per_child: int | None = None,
         max_memory_per_child: float | None = None,
+        max_connections: int | None = None,
+        liveness_timeout: float = 20.0,
     ) -> None:
         """Run the workers until SIGTERM/SIGINT, as ``conveyor run`` does (see docs/running.md).
 
@@ -375,8 +377,11 @@ class App:
         messages at once (default 50). On a signal: stop claiming, let in-flight handlers finish within
         ``grace`` seconds, release the rest without using an attempt, return. A runner process is
         replaced after ``max_tasks_per_child`` messages or past ``max_memory_per_child`` MB.
+        ``max_connections``: the most PostgreSQL connections the runner processes open together
+        (each gets an equal share, at least 2; see docs/deploying.md). ``liveness_timeout``: seconds
+        without a loop turn after which ``/healthz`` of this process answers 503.
         """
-        from ._runtime._supervisor import run_app
+        from ._runtime._launch import run_app
 
         run_app(
             self,
@@ -385,6 +390,8 @@ class App:
             grace=grace,
             max_tasks_per_child=max_tasks_per_child,
             max_memory_per_child=max_memory_per_child,
+            max_connections=max_connections,
+            liveness_timeout=liveness_timeout,
         )
 
     def __repr__(self) -> str:

@@ -227,3 +227,18 @@ def test_an_async_handler_can_await_aemit(app: conveyor.App) -> None:
     app.emit(1, "fan")
     assert app.drain() == 2
     assert [t.outcome for t in app.traces("w")] == ["ok"]
+
+
+def test_enqueue_nowait_writes_what_enqueue_writes_or_nothing(app: conveyor.App, store_kind: str) -> None:
+    """``Store.enqueue_nowait``: SQLite writes the message at once (its write lock is free here);
+    PostgreSQL never does (a round trip), a named difference: ``aemit`` then uses the emit thread."""
+    store = app.store
+    message = app.emitter.prepare({"n": 1}, "w", delay=None, at=None, key=None, priority=3)
+    message_id = store.enqueue_nowait(message)
+    if store_kind == "postgres":
+        assert message_id is None and app.messages() == []
+        return
+    assert message_id is not None
+    (stored,) = app.messages()
+    assert (stored.id, stored.worker, stored.event, stored.priority) == (message_id, "w", {"n": 1}, 3)
+    assert app.drain() == 1

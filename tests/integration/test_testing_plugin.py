@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _plugin_args() -> list[str]:
-    """``-p conveyor.testing`` unless the installed distribution already registers it (pytest11)."""
+    """``-p conveyor.testing`` unless the installed distribution already registers it (pytest11); and
+    ``-p no:django``: these runs are in this process, whose Django settings tests/django configured, and
+    pytest-django (a dev dependency) would set Django's test environment up a second time."""
     installed = {e.value for e in importlib.metadata.entry_points(group="pytest11")}
-    return [] if "conveyor.testing" in installed else ["-p", "conveyor.testing"]
+    return ["-p", "no:django"] + ([] if "conveyor.testing" in installed else ["-p", "conveyor.testing"])
 
 
 def test_the_plugin_is_registered_through_pytest11(pytester: pytest.Pytester) -> None:

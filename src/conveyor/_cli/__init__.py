@@ -14,6 +14,7 @@ import click
 
 from ._control import block, cancel, discard, pause, purge, resume, retry, unblock
 from ._emit import emit
+from ._health import health
 from ._reads import dead, message, messages, status, traces, unknown
 from ._results import result
 from ._run import demo, run, web
@@ -64,6 +65,6 @@ def main(debug: bool) -> None:
 
 for _command in (
     run, web, demo, emit, pause, resume, block, unblock, cancel, purge, retry, discard,
-    status, traces, message, messages, result, dead, unknown, schedules,
+    status, traces, message, messages, result, dead, unknown, schedules, health,
 ):  # fmt: skip
     main.add_command(_command)

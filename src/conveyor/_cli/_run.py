@@ -23,24 +23,29 @@ if TYPE_CHECKING:
     from .._app import App
 
 
-def _web_app(app: App) -> App:
-    """An App for the web thread: the same workers on its own store connection (unless in-memory)."""
+def _web_app(app: App, budget: int | None = None) -> App:
+    """An App for the web thread: the same workers on its own store connection (unless in-memory),
+    named ``conveyor-web`` on PostgreSQL and capped at ``budget`` connections."""
     from .._app import App
+    from .._stores._budget import role_url
 
     if ":memory:" in app.url:
         return app
     twin = App(
-        app.url, lease=app.lease, incomplete_delay=app.incomplete_delay, max_event_bytes=app.max_event_bytes
+        role_url(app.url, "web", budget),
+        lease=app.lease,
+        incomplete_delay=app.incomplete_delay,
+        max_event_bytes=app.max_event_bytes,
     )
     twin.registry = app.registry
     return twin
 
 
-def _start_web(app: App, host: str, port: int, token: str | None) -> Any:
+def _start_web(app: App, host: str, port: int, token: str | None, budget: int | None = None) -> Any:
     from .._web import WebServer
 
     with bad_input():
-        server = WebServer(_web_app(app), host, port, token or "")
+        server = WebServer(_web_app(app, budget), host, port, token or "")
     try:
         server.start()
     except OSError as error:
@@ -115,6 +120,22 @@ def _run_kwargs(app: App, **wanted: Any) -> dict[str, Any]:
     envvar="CONVEYOR_LOG_FORMAT",
     help="One line per record: text, or one JSON object.",
 )
+@opt(
+    "--max-connections",
+    type=click.IntRange(min=2),
+    envvar="CONVEYOR_MAX_CONNECTIONS",
+    help="Most PostgreSQL connections this command opens in all: 4 for the web face, the rest "
+    "split evenly across runner processes (at least 2 each).",
+)
+@opt(
+    "--liveness-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=20.0,
+    show_default=True,
+    envvar="CONVEYOR_LIVENESS_TIMEOUT",
+    metavar="SECONDS",
+    help="/healthz answers 503 once a runner's loop has not turned for this long.",
+)
 @token_option
 def run(  # noqa: PLR0917 - click passes options as arguments
     app_ref: str,
@@ -129,6 +150,8 @@ def run(  # noqa: PLR0917 - click passes options as arguments
     max_memory_per_child: int | None,
     log_level: str,
     log_format: str,
+    max_connections: int | None,
+    liveness_timeout: float,
     token: str | None,
 ) -> None:
     """Run APP's workers (and serve the dashboard) until SIGINT/SIGTERM."""
@@ -143,13 +166,17 @@ def run(  # noqa: PLR0917 - click passes options as arguments
         grace=grace,
         max_tasks_per_child=max_tasks_per_child,
         max_memory_per_child=max_memory_per_child,
+        liveness_timeout=liveness_timeout,
     )
+    web_budget = None
+    if max_connections is not None:
+        web_budget, kwargs["max_connections"] = _split_connections(app, max_connections, processes, no_web)
     if not no_web:
         from .._web import check_bind
 
         with bad_input():
             check_bind(host, token)
-    server = None if no_web else _start_web(app, host, port, token)
+    server = None if no_web else _start_web(app, host, port, token, web_budget)
     if server is not None:
         click.echo(f"conveyor: dashboard and API on {server.url}", err=True)
     names = ", ".join(app.registry.names()) or "no workers"
@@ -162,6 +189,20 @@ def run(  # noqa: PLR0917 - click passes options as arguments
             server.stop()
             if server.asgi.state.conveyor.app is not app:
                 server.asgi.state.conveyor.app.close()
+
+
+def _split_connections(app: App, total: int, processes: int | None, no_web: bool) -> tuple[int | None, int]:
+    """(the web face's budget, the runners' total) out of ``--max-connections``."""
+    from .._runtime._launch import default_processes
+    from .._stores._budget import WEB_SHARE, is_postgres, runner_share
+
+    if not is_postgres(app.url):
+        raise click.UsageError(
+            "--max-connections bounds PostgreSQL connections; this store is not PostgreSQL"
+        )
+    with bad_input():
+        runner_share(total, processes or default_processes(), web=not no_web)
+    return (None, total) if no_web else (WEB_SHARE, total - WEB_SHARE)
 
 
 @click.command()

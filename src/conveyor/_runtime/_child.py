@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import orjson
 
+from ._liveness import Pulse
+
 if TYPE_CHECKING:
     from ._runner import RunnerOptions
 
@@ -55,23 +57,35 @@ def run_forked(app: Any, spec: dict[str, Any]) -> NoReturn:
         configure_logging(spec.get("log_level", logging.INFO), spec.get("log_format", "text"))
     try:
         app.use_store(spec["store"])  # a connection of this process's own
-        open_store_patiently(app)
+        pulse = _pulse(spec)
+        open_store_patiently(app, pulse=pulse)
         from ._runner import Runner
 
         runner = Runner(app.registry, app.store, app.emitter, _options(app, spec))
+        runner.pulse = pulse
     except BaseException:
         traceback.print_exc()
         _exit(1)
     _serve_and_exit(runner, spec)
 
 
-def open_store_patiently(app: Any, first_delay: float = 0.1, max_delay: float = 5.0) -> None:
+def _pulse(spec: dict[str, Any]) -> Pulse | None:
+    fd = spec.get("pulse_fd")
+    return None if fd is None else Pulse(int(fd))
+
+
+def open_store_patiently(
+    app: Any, first_delay: float = 0.1, max_delay: float = 5.0, *, pulse: Pulse | None = None
+) -> None:
     """Open the app's store, waiting out a database that cannot be reached yet (a runner restarted
     while PostgreSQL restarts): one warning per attempt, backoff up to ``max_delay`` seconds. A store
     that can never work (a bad URL, a schema from a newer Conveyor, a missing driver: ValueError,
-    TypeError, RuntimeError) raises at once."""
+    TypeError, RuntimeError) raises at once. ``pulse`` beats at every attempt: waiting for the
+    database is alive (``/readyz`` reports the store, not ``/healthz``)."""
     delay = first_delay
     while True:
+        if pulse is not None:
+            pulse.beat()
         try:
             app.store  # noqa: B018 - opens, connects and migrates
             return
@@ -134,10 +148,13 @@ def main() -> None:
         app = load_app(spec["ref"])
         if app.url != spec["store"]:
             app.use_store(spec["store"])
-        open_store_patiently(app)  # an unreachable database is waited for, not a configuration error
+        pulse = _pulse(spec)
+        # An unreachable database is waited for, not a configuration error.
+        open_store_patiently(app, pulse=pulse)
         from ._runner import Runner
 
         runner = Runner(app.registry, app.store, app.emitter, _options(app, spec))
+        runner.pulse = pulse
     except Exception:
         sys.stderr.write(f"conveyor runner: cannot start {spec['ref']!r}:\n{traceback.format_exc()}")
         sys.stderr.flush()

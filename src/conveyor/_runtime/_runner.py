@@ -28,6 +28,7 @@ from .._stores._base import Wakeups
 from ._executor import OK, Job, Outcome, SyncPool, outcome_of, timeout_outcome
 from ._handed import clock_skew, handed_message
 from ._hints import Hints
+from ._liveness import Pulse
 from ._logs import capture_logs
 from ._memory import MemoryLimit
 from ._plugins import plugins_for, start_plugins, stop_plugins
@@ -131,6 +132,8 @@ class Runner(Hints, Watchdog, Recorder):
         self._workers = registry.names()
         sync_timeouts = [s.timeout for s in registry if not s.is_async and s.timeout is not None]
         self._min_sync_timeout = min(sync_timeouts, default=None)
+        self.pulse: Pulse | None = None
+        """Beats at every loop turn, for the supervisor's ``/healthz`` (``_liveness``)."""
 
     # -- public faces ----------------------------------------------------------------------------
     async def drain(self) -> int:
@@ -200,7 +203,10 @@ class Runner(Hints, Watchdog, Recorder):
     async def _loop_until(self, stop: asyncio.Event | None) -> None:
         failures = 0
         max_tasks = self.options.max_tasks
+        pulse = self.pulse
         while not self._retiring(stop):
+            if pulse is not None:
+                pulse.beat()
             self._woken = False
             if self._inflight and self.options.slots - len(self._inflight) < self._refill_at:
                 await self._gather(stop)

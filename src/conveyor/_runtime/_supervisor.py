@@ -19,23 +19,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from .._stores import open_store
+from .._stores._budget import role_url
 from ._child import SPEC_ENV, STOP_SIGNALS
+from ._liveness import BEAT_EVERY, DEFAULT_STALE, Heartbeats, Liveness, serving
 from ._logs import logging_config
-from ._runner import DEFAULT_SLOTS, Runner, RunnerOptions
-from ._serve import EXIT_CONFIG, EXIT_OK, EXIT_RETIRED, EXIT_STUCK, serve_runner
+from ._serve import EXIT_CONFIG, EXIT_OK, EXIT_RETIRED, EXIT_STUCK
 
 if TYPE_CHECKING:
     from .._app import App
 
-__all__ = ["Supervisor", "SupervisorOptions", "app_ref", "request_stop", "run_app"]
+__all__ = ["Supervisor", "SupervisorOptions", "app_ref", "request_stop"]
 
 log = logging.getLogger("conveyor.supervisor")
 
@@ -68,6 +67,10 @@ class SupervisorOptions:
     max_memory: int | None = None
     """Bytes."""
     env: dict[str, str] = field(default_factory=dict)
+    stale: float = DEFAULT_STALE
+    """Seconds without a loop turn after which ``/healthz`` fails (``_liveness``)."""
+    connections: int | None = None
+    """PostgreSQL connections each runner process may open (``max_connections`` in its store URL)."""
 
 
 class _Process(Protocol):
@@ -146,6 +149,8 @@ class Supervisor:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
+        self.liveness = Liveness(options.stale)
+        self._beats = Heartbeats(self.liveness)
 
     # -- control -----------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -170,7 +175,8 @@ class Supervisor:
             now = time.monotonic()
             for slot in range(self.options.processes):
                 self._due[slot] = now
-            self._loop()
+            with serving(self.liveness):
+                self._loop()
         finally:
             with _active_lock:
                 _active.discard(self)
@@ -181,6 +187,7 @@ class Supervisor:
                     child.process.kill()
                 child.process.wait()
                 self._forget(child)
+            self._beats.close()
             os.close(self._wake_r)
             os.close(self._wake_w)
         if self._fatal is not None:
@@ -196,7 +203,7 @@ class Supervisor:
                 self._start_due()
             elif not self._children:
                 return
-            self._sleep()
+            self._beats.read(self._sleep())
             self._reap()
             if self._stopping and self._deadline is not None and time.monotonic() >= self._deadline:
                 for child in self._children.values():
@@ -204,6 +211,11 @@ class Supervisor:
                     with contextlib.suppress(OSError):
                         child.process.kill()
                 self._deadline = None
+            self._publish()
+
+    def _publish(self) -> None:
+        children = [(c.slot, c.process.pid, c.started) for c in self._children.values()]
+        self._beats.publish(children, list(self._due), self._stopping)
 
     def _begin_stop(self, signals: int) -> None:
         if not self._stopping:
@@ -218,15 +230,16 @@ class Supervisor:
             with contextlib.suppress(OSError):
                 child.process.send_signal(signal.SIGTERM)
 
-    def _sleep(self) -> None:
+    def _sleep(self) -> list[int]:
+        """Until a child exits, a signal, a beat, or the next thing due (at most ``BEAT_EVERY``, so
+        that the loop turns, and says so to ``/healthz``, at least that often); the fds ready."""
         now = time.monotonic()
-        timeout: float | None = None
+        timeout: float = BEAT_EVERY
         if self._due:
-            timeout = max(0.0, min(self._due.values()) - now)
+            timeout = min(timeout, max(0.0, min(self._due.values()) - now))
         if self._deadline is not None:
-            left = max(0.0, self._deadline - now)
-            timeout = left if timeout is None else min(timeout, left)
-        fds = [self._wake_r]
+            timeout = min(timeout, max(0.0, self._deadline - now))
+        fds = [self._wake_r, *self._beats.fds()]
         polling = False
         for child in self._children.values():
             if child.pidfd is None:
@@ -234,12 +247,14 @@ class Supervisor:
             else:
                 fds.append(child.pidfd)
         if polling:
-            timeout = 0.2 if timeout is None else min(timeout, 0.2)
+            timeout = min(timeout, 0.2)
+        ready: list[int] = []
         with contextlib.suppress(InterruptedError):
-            select.select(fds, [], [], timeout)
+            ready = select.select(fds, [], [], timeout)[0]
         with contextlib.suppress(OSError):
             while os.read(self._wake_r, 512):
                 pass
+        return ready
 
     def _start_due(self) -> None:
         now = time.monotonic()
@@ -261,10 +276,15 @@ class Supervisor:
             "index": slot,
             **_log_spec(),
         }
-        if self._fork_app is not None:
-            process: _Process = self._fork(spec)
-        else:
-            process = self._popen(spec)
+        spec["store"] = role_url(o.store, "runner", o.connections)
+        pulse = spec["pulse_fd"] = self._beats.open(slot)
+        try:
+            if self._fork_app is not None:
+                process: _Process = self._fork(spec)
+            else:
+                process = self._popen(spec)
+        finally:
+            os.close(pulse)
         pidfd: int | None = None
         with contextlib.suppress(AttributeError, OSError):
             pidfd = os.pidfd_open(process.pid)
@@ -274,7 +294,8 @@ class Supervisor:
     def _fork(self, spec: dict[str, Any]) -> _Forked:
         from ._child import run_forked
 
-        keep_out = [self._wake_r, self._wake_w] + [c.pidfd for c in self._children.values() if c.pidfd]
+        keep_out = [self._wake_r, self._wake_w, *self._beats.fds()]
+        keep_out += [c.pidfd for c in self._children.values() if c.pidfd]
         # A SIGTERM that reached the child before it reset its handlers would run this process's handler
         # in the child and be lost there (the runner would then ignore the stop): hold SIGINT/SIGTERM
         # across the fork; the child lets them in once its own handling is in place (run_forked).
@@ -307,6 +328,7 @@ class Supervisor:
             stdin=subprocess.DEVNULL,
             process_group=0,
             close_fds=True,
+            pass_fds=(int(spec["pulse_fd"]),),
         )
 
     def _reap(self) -> None:
@@ -316,6 +338,7 @@ class Supervisor:
                 continue
             self._forget(child)
             del self._children[slot]
+            self._beats.forget(slot)
             if self._stopping:
                 if code not in (EXIT_OK, EXIT_RETIRED, EXIT_STUCK):
                     log.warning(
@@ -407,128 +430,3 @@ def app_ref(app: object, modules: dict[str, ModuleType] | None = None) -> str | 
             else:
                 found.append((0, f"{name}:{attr}"))
     return min(found)[1] if found else None
-
-
-def default_processes() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
-def check_count(what: str, value: object, *, optional: bool = True) -> None:
-    if value is None and optional:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be an int >= 1{' or None' if optional else ''}, not {value!r}")
-
-
-def check_seconds(what: str, value: object, *, positive: bool = False) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not (value > 0 if positive else value >= 0)
-    ):
-        raise ValueError(f"{what} must be seconds {'> 0' if positive else '>= 0'}, not {value!r}")
-    return float(value)
-
-
-def run_app(
-    app: App,
-    processes: int | None,
-    concurrency: int | None,
-    *,
-    grace: float = 30.0,
-    max_tasks_per_child: int | None = None,
-    max_memory_per_child: float | None = None,
-) -> None:
-    """``App.run``: validate, then supervise runner processes (or, where no other process can open the
-    store or import the app, serve one runner in this process)."""
-    check_count("processes", processes)
-    check_count("concurrency", concurrency)
-    check_count("max_tasks_per_child", max_tasks_per_child)
-    grace = check_seconds("grace", grace)
-    memory: int | None = None
-    if max_memory_per_child is not None:
-        memory = int(check_seconds("max_memory_per_child (MB)", max_memory_per_child, positive=True) * 2**20)
-    if not len(app.registry):
-        raise ValueError("this app defines no workers: nothing to run")
-    slots = concurrency or DEFAULT_SLOTS
-    url = app.url
-    in_memory = url.rstrip("/").endswith(":memory:")
-    was_open = app._store is not None  # opened (and migrated) here already
-    if not in_memory:
-        # Runners open stores of their own. Closing this one first also stops its threads (a
-        # PostgreSQL pool's workers), which would otherwise rule out forking the runners.
-        app.close()
-    fork = not in_memory and _can_fork()
-    ref = app_ref(app) if not fork else (app_ref(app) or "<forked>")
-    if in_memory or ref is None:
-        why = (
-            "an in-memory store cannot be shared with other processes"
-            if in_memory
-            else "the app is not a module-level name that a runner process could import"
-        )
-        if processes not in (None, 1):
-            raise ValueError(f"processes={processes}: {why}; use processes=1 (one runner in this process)")
-        log.warning("%s: running one runner in this process, without a supervisor", why)
-        runner = Runner(
-            app.registry,
-            app.store,
-            app.emitter,
-            RunnerOptions(
-                slots=slots,
-                lease=app.lease,
-                incomplete_delay=app.incomplete_delay,
-                max_tasks=max_tasks_per_child,
-                max_memory=memory,
-            ),
-        )
-        with _in_process_stop() as register:
-            serve_runner(runner, grace, on_ready=register)
-        return
-    if not was_open:
-        # Migrate once, before the runners race to; then fork from a process that holds no
-        # connection (nothing of SQLite or a pool may cross a fork).
-        open_store(url).close()
-    Supervisor(
-        SupervisorOptions(
-            ref=ref,
-            store=url,
-            processes=processes or default_processes(),
-            slots=slots,
-            grace=grace,
-            max_tasks=max_tasks_per_child,
-            max_memory=memory,
-        ),
-        fork_app=app if fork else None,
-    ).run()
-
-
-def _can_fork() -> bool:
-    """Fork runners when this process has no other thread (a web server, a database pool): a fork
-    copies only the calling thread, so locks other threads hold would stay locked in the child.
-    ``CONVEYOR_RUNNER_START=spawn`` forces fresh interpreters that import the app."""
-    how = os.environ.get("CONVEYOR_RUNNER_START", "auto")
-    if how not in ("auto", "fork", "spawn"):
-        raise ValueError(f"CONVEYOR_RUNNER_START must be auto, fork or spawn, not {how!r}")
-    if how == "spawn" or not hasattr(os, "fork"):
-        return False
-    return threading.active_count() == 1
-
-
-@contextlib.contextmanager
-def _in_process_stop() -> Iterator[Callable[[Callable[[], None]], None]]:
-    """Let ``request_stop`` reach a runner served in this process."""
-    stoppers: list[Callable[[], None]] = []
-
-    class _Handle:
-        def stop(self) -> None:
-            for s in stoppers:
-                s()
-
-    handle = _Handle()
-    with _active_lock:
-        _active.add(handle)
-    try:
-        yield stoppers.append
-    finally:
-        with _active_lock:
-            _active.discard(handle)

@@ -286,6 +286,12 @@ class Store(Protocol):
         """
         ...
 
+    def enqueue_nowait(self, message: NewMessage) -> int | None:
+        """Insert one message without a key, as ``enqueue`` does, if that can be done at once: no lock to
+        wait for, no network round trip, no sync to disk. None when it cannot (nothing is written): the
+        caller then writes it with ``enqueue`` on a thread. ``aemit`` calls this on the event loop."""
+        ...
+
     def enqueue_group(self, members: Sequence[NewMessage], then: NewMessage) -> list[int]:
         """Insert a group's members (none with a key) and record its ``then`` message, in one
         transaction; the settle of the last member to finish emits ``then``. Returns the members' ids."""
@@ -419,6 +425,10 @@ class Store(Protocol):
 
     def result_wakeups(self) -> Wakeups:
         """Hints that outcomes were kept (a settle with results committed, in any process)."""
+        ...
+
+    def schema_version(self) -> int:
+        """The version of the store's schema (its last migration applied)."""
         ...
 
     def close(self) -> None: ...

@@ -7,11 +7,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ._sql import Queries
 
-__all__ = ["DEFAULT_SCHEMA", "parse_url"]
+__all__ = ["DEFAULT_SCHEMA", "budget_of", "parse_url"]
 
 DEFAULT_SCHEMA = "conveyor"
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,49}")
-_CONVEYOR_PARAMS = ("schema", "pool_size")
+_CONVEYOR_PARAMS = ("schema", "pool_size", "max_connections")
 
 
 def parse_url(url: str) -> tuple[str, str, int]:
@@ -33,6 +33,18 @@ def parse_url(url: str) -> tuple[str, str, int]:
         raise ValueError(f"pool_size must be an int from 1 to 1000, not {size_text!r}")
     conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(rest), parts.fragment))
     return conninfo, schema, int(size_text)
+
+
+def budget_of(url: str) -> int | None:
+    """The ``max_connections`` parameter of a store URL (None: not given): the most connections the
+    store of one process opens (``_budget.sizes``)."""
+    found = [v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if k == "max_connections"]
+    if not found:
+        return None
+    text = found[-1]
+    if not text.isdigit() or not 2 <= int(text) <= 10_000:
+        raise ValueError(f"max_connections must be an int from 2 to 10000, not {text!r}")
+    return int(text)
 
 
 def _redact(url: str) -> str:

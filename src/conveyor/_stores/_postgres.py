@@ -34,11 +34,12 @@ from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
 from . import _rows
 from ._base import RUNNER_TTL, Claimed, NewMessage, RateState, Settlement, StoreCounts, claimed_in_order
+from ._budget import EMIT_LANE, sizes, with_param
 from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
 from ._pg_results import PostgresResults
 from ._pg_schedules import PostgresSchedules
-from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, parse_url
+from ._pg_url import DEFAULT_SCHEMA, _Queries, _redact, budget_of, parse_url
 from ._pg_wakeups import PostgresWakeups
 from ._spread import ClaimSpread
 from ._sql import migrations
@@ -46,11 +47,11 @@ from ._sqlite import StoreVersionError, _kept_traces
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore", "PostgresWakeups", "parse_url"]
 
-LANE_SIZE = 8
-"""Dedicated autocommit connections kept for the emit hot path (beyond them, emits use the pool)."""
-RUNNER_LANE_SIZE = 2
-"""Dedicated connections for runner bookkeeping (a runner process claims and settles from one thread),
-set up by runner_session.sql."""
+LANE_SIZE = EMIT_LANE
+"""Dedicated connections for single emits, unless ``max_connections`` leaves fewer (``_budget``)."""
+APPLICATION_NAME = "conveyor"
+"""The application_name of the store's connections, unless the URL sets one (``conveyor run`` names
+its runners' and web face's ``conveyor-runner`` and ``conveyor-web``)."""
 
 
 class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
@@ -62,7 +63,11 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
         """``create=False``: use an existing Conveyor schema only (it is not created)."""
         self.url = url
         self._spread = ClaimSpread()
-        self.conninfo, self.schema, pool_size = parse_url(url)
+        conninfo, self.schema, pool_size = parse_url(url)
+        self.conninfo = with_param(conninfo, "fallback_application_name", APPLICATION_NAME, keep=True)
+        explicit_pool = "pool_size=" in url.partition("?")[2]
+        self.sizes = sizes(budget_of(url), pool_size if explicit_pool else None)
+        """The most connections of each kind this store opens (``max_connections`` caps their sum)."""
         self._q = _Queries(self.schema)
         self.channel = self._q.channel
         self._connect_timeout = connect_timeout
@@ -74,7 +79,7 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             self.conninfo,
             min_size=1,
-            max_size=pool_size,
+            max_size=self.sizes.pool,
             kwargs={"autocommit": True, "connect_timeout": int(connect_timeout)},
             name=f"conveyor-{self.schema}",
             timeout=5.0,  # a store call waits this long for a connection, then fails (the runner retries)
@@ -83,8 +88,10 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
         )
         self._pool.open(wait=False)
         self._enqueue_one = Prepared("conveyor_enqueue", self._q.enqueue)
-        self._lane = Lane(self._connect, LANE_SIZE, prepared=[self._enqueue_one])
-        self._runner_lane = Lane(self._connect, RUNNER_LANE_SIZE, self._q.runner_session)
+        # Dedicated autocommit connections for the emit hot path (beyond them, emits use the pool), and
+        # for runner bookkeeping (a runner process claims and settles from one thread; runner_session.sql).
+        self._lane = Lane(self._connect, self.sizes.emit_lane, prepared=[self._enqueue_one])
+        self._runner_lane = Lane(self._connect, self.sizes.runner_lane, self._q.runner_session)
         self._held: dict[str, set[int]] = {}
         """Per runner, the ids its claims returned and it has not settled: heartbeats renew only those."""
         self._held_lock = threading.Lock()
@@ -140,6 +147,9 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups):
             return _one(conn.execute(self._q.schema_version))
 
     # -- the message's life ----------------------------------------------------------------------
+    def enqueue_nowait(self, message: NewMessage) -> int | None:
+        return None  # every write is a round trip to the server: always on the emit thread
+
     def enqueue(self, messages: Sequence[NewMessage], conn: Any = None) -> list[int]:
         if conn is not None:
             return self._enqueue_in(_caller_connection(conn), messages)

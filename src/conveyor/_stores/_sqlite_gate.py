@@ -47,6 +47,15 @@ class WriterGate:
         if self._fd >= 0:
             os.pwrite(self._fd, b"\1", 0)
 
+    def try_enter(self) -> bool:
+        """Take the gate if no other writer holds it; False at once otherwise."""
+        if self._fd >= 0:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+        return True
+
     def __enter__(self) -> None:
         if self._fd >= 0:
             fcntl.flock(self._fd, fcntl.LOCK_EX)

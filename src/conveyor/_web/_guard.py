@@ -4,7 +4,8 @@
   in constant time. A browser gets the same token into an HttpOnly, SameSite=Strict cookie through the
   sign-in form (``POST <root>/sign-in``) or by opening the dashboard once as ``<root>/?token=<token>``;
   ``?token=`` is accepted on the dashboard page only, and after sign-in the browser is sent only to a
-  path under this app's root. The dashboard's CSS and script are served without the token.
+  path under this app's root. The dashboard's CSS and script, and the health probes ``/healthz`` and
+  ``/readyz``, are served without the token.
 - Without a token only loopback clients (the connection's address, ``request.client``) whose ``Host``
   is a loopback name or one of ``allowed_hosts`` are answered: a remote client behind a proxy that
   sends ``Host: localhost`` is refused, and a web page cannot reach the API through DNS rebinding.
@@ -23,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ._health import HEALTH_PATHS
 from ._http import json_error
 from ._server import is_loopback
 
@@ -102,7 +104,7 @@ class Guard:
                 return json_error(403, "cross-site request refused")
             if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host):
                 return json_error(403, f"cross-origin request from {origin[:100]!r} refused")
-        if self.token:
+        if self.token and not (inner in HEALTH_PATHS and request.method in ("GET", "HEAD")):
             if inner == SIGN_IN and request.method == "POST":
                 return await self._sign_in(request, root)
             denied = self._authenticate(request, root, inner)

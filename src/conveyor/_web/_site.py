@@ -28,6 +28,7 @@ from .._errors import UnknownWorkerWarning
 from .._message import STATES
 from ._envelope import Envelope
 from ._guard import Guard
+from ._health import health_routes
 from ._http import (
     MAX_LIMIT,
     ApiError,
@@ -279,6 +280,7 @@ def create_app(
         route("/api/stream", stream, "GET"),
         route("/metrics", metrics, "GET"),
         route("/openapi.json", openapi, "GET"),
+        *health_routes(app),
         Mount("/static", app=StaticFiles(directory=_HERE / "static"), name="static"),
     ]
 
