@@ -7,7 +7,8 @@ a dict to a worker without a typed event, the same dict to a worker typed with a
 instance to it, and a dataclass instance to a worker typed with that dataclass. Then the same events
 through ``prepare`` alone (checked and encoded, nothing written), which is what typing adds to an emit.
 Emits/s: the median of the rounds; microseconds: the best round (CPU-bound work only gets slower when
-the machine is busy). The kinds alternate within each round so that a slower moment hits all of them.
+the machine is busy). The kinds take turns within each round, each round starting with the next kind
+(a store gets slower as a round fills it), so that neither the order nor a slower moment favours one.
 """
 
 from __future__ import annotations
@@ -87,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     app.worker("typed-dc")(typed_dc)
     emits: dict[str, list[float]] = {}
     prepares: dict[str, list[float]] = {}
-    for _ in range(args.rounds):
-        for name, (make, worker) in kinds().items():
+    order = list(kinds().items())
+    for round_ in range(args.rounds):
+        rotated = order[round_ % len(order) :] + order[: round_ % len(order)]  # each kind first in turn
+        for name, (make, worker) in rotated:
             events = [make(i) for i in range(args.n)]  # made outside the timing
             start = time.perf_counter()
             for event in events:
