@@ -15,6 +15,7 @@ from ._hooks import Hooks
 from ._priority import MAX_PRIORITY, MIN_PRIORITY, check_priority, many_item
 from ._registry import Registry, check_worker_name
 from ._stores import NewMessage, Store
+from ._typed import encode_instance
 
 __all__ = ["DEFAULT_LOOP_LIMIT", "MAX_DELAY", "Emitter", "check_delay"]
 
@@ -111,8 +112,15 @@ class Emitter:
                 "key must be a non-empty str of at most 1000 characters without NUL or lone surrogates, "
                 f"not {key!r:.80}"
             )
-        data = encode_event(event, self.max_event_bytes)
-        if worker not in self.registry:
+        spec = self.registry.get(worker)
+        if spec is not None and spec.event_type is not None:
+            data = spec.event_type.encode(event, self.max_event_bytes)
+        else:
+            try:
+                data = encode_event(event, self.max_event_bytes)
+            except TypeError as refused:  # perhaps a dataclass or a pydantic model: its JSON value
+                data = encode_instance(event, self.max_event_bytes, refused)
+        if spec is None:
             warnings.warn(
                 f"no worker named {worker!r} is defined in this app; the message is held until an app "
                 "that defines it runs",

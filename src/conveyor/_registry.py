@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._control import DEFAULT_MAX_SNOOZES, check_max_snoozes
 from ._rates import Rate, RateSpec, parse_rate
 from ._results import check_results
+from ._typed import EventType, event_type_of
 
 if TYPE_CHECKING:
     from ._schedules import Schedules
@@ -54,6 +55,9 @@ class WorkerSpec:
     """Seconds each finished message's outcome is kept (``_results.py``); None: not kept."""
     is_async: bool = False
     wants_message: bool = False
+    event_type: EventType | None = None
+    """The pydantic model or dataclass the handler's event parameter is annotated with (``_typed.py``);
+    None: the handler takes the JSON value."""
 
     @classmethod
     def build(
@@ -102,6 +106,7 @@ class WorkerSpec:
             results=check_results(results),
             is_async=_is_async(handler),
             wants_message=_wants_message(name, handler),
+            event_type=event_type_of(name, handler),
         )
 
 

@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 import orjson
 
-from ._codec import encode_event
 from ._registry import check_worker_name
 from ._timing import Timing
+from ._typed import encoded
 
 __all__ = ["MISFIRES", "Misfire", "ScheduleSpec", "ScheduleStatus", "Schedules", "check_schedule_name"]
 
@@ -80,8 +80,8 @@ class ScheduleSpec:
         if misfire not in MISFIRES:
             raise ValueError(f"misfire must be one of {', '.join(MISFIRES)}, not {misfire!r:.40}")
         timing = Timing(cron, every, tz)
-        encoded = None if event is None else encode_event(event, max_event_bytes)
-        return cls(name, worker, timing, misfire, encoded)
+        data = None if event is None else encoded(event, max_event_bytes)[0]  # a model or dataclass too
+        return cls(name, worker, timing, misfire, data)
 
     @property
     def cron(self) -> str | None:

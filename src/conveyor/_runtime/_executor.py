@@ -28,6 +28,7 @@ from .._context import HandlerContext, current
 from .._control import Cancel, Incomplete, Retry
 from .._registry import WorkerSpec
 from .._stores import Claimed
+from .._typed import EventMismatch
 from ._settle import storable, text_of
 
 __all__ = ["OK", "Job", "Outcome", "SyncPool", "encoded", "outcome_of", "timeout_outcome"]
@@ -48,6 +49,9 @@ class Outcome:
     """The result as the trace shows it (JSON text), once the runner has encoded it."""
     delay: float | None = None
     """``incomplete`` and ``retry``: the seconds the handler asked for (None: the default)."""
+    final: bool = False
+    """An ``error`` that running again cannot help (a stored event that no longer fits the worker's
+    event type): a dead letter at once, whatever attempts are left."""
 
 
 OK = Outcome("ok")
@@ -62,6 +66,8 @@ def outcome_of(exc: BaseException) -> Outcome:
         return Outcome(kind, error=storable(f"{name}: {text}" if text else name), delay=exc.delay)
     if isinstance(exc, Cancel):
         return Outcome("cancelled", error=storable(text))
+    if isinstance(exc, EventMismatch):
+        return Outcome("error", error=storable(f"ValueError: {text}"), traceback=_traceback(exc), final=True)
     return Outcome("error", error=storable(f"{type(exc).__name__}: {text}"), traceback=_traceback(exc))
 
 

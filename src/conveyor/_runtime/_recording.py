@@ -78,7 +78,7 @@ class Recorder:
                 counted = (counted & FAILED) | DEAD
         else:
             error = outcome.error or kind
-            if c.attempt >= spec.max_attempts:
+            if c.attempt >= spec.max_attempts or outcome.final:
                 batch.bury.append((c.id, c.attempt, error))
                 delay = None
                 counted = FAILED | DEAD

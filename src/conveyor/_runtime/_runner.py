@@ -444,10 +444,11 @@ class Runner(Hints, Watchdog, Recorder):
             )
             try:
                 event = decode(c.event)
-            except Exception as exc:  # a row not written by emit: fail it like a handler error
+                given = event if spec.event_type is None else spec.event_type.load(c.event, event)
+            except Exception as exc:  # a row not written by emit, or no longer fitting the event type
                 self._record(spec, c, ctx, outcome_of(exc))
                 continue
-            args: tuple[Any, ...] = (event, handed_message(c, event)) if spec.wants_message else (event,)
+            args: tuple[Any, ...] = (given, handed_message(c, event)) if spec.wants_message else (given,)
             if spec.is_async:
                 expiry = None
                 if spec.timeout is not None:
