@@ -5,18 +5,14 @@ from __future__ import annotations
 import fcntl
 import itertools
 import os
-import tempfile
-import time
-import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 import conveyor
+from _shared import _PG_LOCKS, PG_LOCK, in_ci, pg_exclusive  # noqa: F401 - pg_exclusive: for tests
 from conveyor._stores import Store, open_store
 
 STORES = ["sqlite-file", "sqlite-memory", "postgres"]
@@ -67,10 +63,6 @@ def app(make_app: AppFactory) -> conveyor.App:
 def _no_env_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CONVEYOR_STORE", raising=False)
     monkeypatch.delenv("CONVEYOR_TOKEN", raising=False)
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 # -- PostgreSQL: a migrated template database made once per session, cloned for each test ---------------
@@ -169,13 +161,6 @@ def pg_server() -> Iterator[PgServer]:
     server.stop()
 
 
-# A test that restarts the server (test_postgres_hosts.py) must not pull it from under the PostgreSQL
-# tests of another test session running at the same time on this machine: every test holds a shared
-# lock on PG_LOCK while it uses the server, and the restart takes it exclusively (pg_exclusive).
-PG_LOCK = Path(tempfile.gettempdir()) / "conveyor-tests-postgres.lock"
-_PG_LOCKS: dict[str, IO[str]] = {}
-
-
 @pytest.fixture
 def pg_url(pg_server: PgServer) -> Iterator[str]:
     """A migrated PostgreSQL database of this test's own (dropped afterwards)."""
@@ -188,26 +173,3 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
         finally:
             _PG_LOCKS.pop(url, None)
             pg_server.drop(url)
-
-
-@contextmanager
-def pg_exclusive(url: str, wait: float = 120.0) -> Iterator[bool]:
-    """Inside, no other test (of any session) uses the server: say whether that was had within ``wait``
-    seconds (if not, the caller goes on regardless, with a warning)."""
-    lock = _PG_LOCKS[url]
-    deadline = time.monotonic() + wait
-    had = False
-    while True:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            had = True
-            break
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                warnings.warn("other test sessions kept using PostgreSQL; restarting it anyway", stacklevel=3)
-                break
-            time.sleep(0.05)
-    try:
-        yield had
-    finally:
-        fcntl.flock(lock, fcntl.LOCK_SH)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import in_ci
+from _shared import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMS = ("conveyor-sqlite", "conveyor-pg", "celery", "rq")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import conveyor
-from conftest import pg_exclusive
+from _shared import pg_exclusive
 
 sys.path.insert(0, str(Path(__file__).parent / "apps"))
 from run_harness import children_of

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import conveyor
-from conftest import in_ci, pg_exclusive
+from _shared import in_ci, pg_exclusive
 from conveyor._runtime import Runner, RunnerOptions
 from conveyor._stores import NewMessage, open_store
 
