@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 import conveyor
-from _shared import _PG_LOCKS, PG_LOCK, in_ci, pg_exclusive  # noqa: F401 - pg_exclusive: for tests
+from _shared import _PG_LOCKS, PG_LOCK, in_ci
 from conveyor._stores import Store, open_store
 
 STORES = ["sqlite-file", "sqlite-memory", "postgres"]
