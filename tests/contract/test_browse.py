@@ -41,6 +41,7 @@ def test_pages_follow_each_other_without_gaps_or_repeats(app: conveyor.App, stor
         page = store.browse("w", "queued", after, text=None, limit=3, scan=4)
         assert len(page.messages) <= 3 and all(m.state == "queued" for m in page.messages)
         seen += [m.id for m in page.messages]
+        assert all(m == app.message(m.id) for m in page.messages)  # every field, as a lookup reads it
         pages += 1
         if page.next is None:
             break
