@@ -82,7 +82,7 @@ def slow(event):
 
 
 class Server:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, *options: str) -> None:
         script = tmp / "dash_app.py"
         script.write_text(APP)
         self.store = f"sqlite:///{tmp / 'dash.db'}"
@@ -102,6 +102,7 @@ class Server:
                 "8",
                 "--grace",
                 "2",
+                *options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -503,3 +504,30 @@ def test_message_page_from_the_list(page: Page, server: Server) -> None:
     expect(page.locator("#toast")).to_contain_text(f"cancelled message {message_id}")
     assert server.app.message(message_id) is None
     server.app.resume("rise")
+
+
+def test_sign_in_returns_to_the_page_asked_for(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    token = "browser-sign-in-token-0123"
+    guarded = Server(tmp_path_factory.mktemp("guarded"), "--token", token)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        p = context.new_page()
+        p.goto(guarded.root + "/workers/held?state=dead")
+        expect(p.get_by_role("button", name="Sign in")).to_be_visible()
+        expect(p.locator("#rules")).to_have_count(0)  # the form only: no page data before sign-in
+        expect(p).to_have_url(re.compile(r"/\?next=%2Fworkers%2Fheld%3Fstate%3Ddead$"))
+        p.get_by_label("Token").fill("not-the-token")
+        p.get_by_role("button", name="Sign in").click()
+        expect(p.locator(".sign-in .error")).to_be_visible()
+        p.get_by_label("Token").fill(token)
+        p.get_by_role("button", name="Sign in").click()
+        expect(p).to_have_url(guarded.root + "/workers/held?state=dead")
+        expect(p.locator("#live")).to_have_text("live", timeout=10_000)
+        expect(p.locator("#rules")).to_be_visible()
+        p.goto(guarded.root + "/dead")  # the cookie opens every page now
+        expect(p.locator("#live")).to_have_text("live", timeout=10_000)
+    finally:
+        context.close()
+        guarded.stop()

@@ -288,6 +288,9 @@ def test_cross_site_writes_are_refused(client: TestClient, web_app: conveyor.App
     assert not web_app.status()["greet"].paused and web_app.status()["greet"].queued == 0
     same = {"Origin": BASE, "Sec-Fetch-Site": "same-origin"}
     assert client.post("/api/workers/greet/pause", headers=same).status_code == 200
+    # A same-origin form under Referrer-Policy: no-referrer (the sign-in form in Chrome) says Origin: null.
+    form = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    assert client.post("/api/workers/greet/resume", headers=form).status_code == 200
     assert client.get("/api/workers", headers={"Origin": "http://evil.example"}).status_code == 200
 
 

@@ -8,7 +8,9 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -313,6 +315,59 @@ def test_sign_in_under_a_mount_redirects_inside_the_mount(web_app: conveyor.App)
             "/ops/sign-in", data={"token": TOKEN, "next": "/ops/?worker=w"}, follow_redirects=False
         )
         assert signed.headers["location"] == "/ops/?worker=w"
+
+
+PAGES = (
+    "/workers",
+    "/workers/w",
+    "/workers/w?state=dead&q=x",
+    "/runners",
+    "/schedules",
+    "/dead",
+    "/unknown",
+    "/messages?worker=w",
+    "/messages/7?worker=w",
+)
+
+
+@pytest.mark.parametrize("mount", ["", "/ops"])
+def test_every_page_sends_a_browser_to_sign_in_and_back(web_app: conveyor.App, mount: str) -> None:
+    web = conveyor.web(web_app, token=TOKEN)
+    with local(Starlette(routes=[Mount(mount, app=web)]) if mount else web) as c:
+        html = {"Accept": "text/html,application/xhtml+xml"}
+        for path in PAGES:
+            sent = c.get(f"{mount}{path}", headers=html, follow_redirects=False)
+            assert sent.status_code == 303, (path, sent.status_code, sent.text[:200])
+            location = sent.headers["location"]
+            assert location == f"{mount}/?{urlencode({'next': mount + path})}", location
+            form = c.get(location, headers=html)
+            assert form.status_code == 401 and f'action="{mount}/sign-in"' in form.text
+            assert f'name="next" value="{escape(mount + path)}"' in form.text, path
+            signed = c.post(
+                f"{mount}/sign-in", data={"token": TOKEN, "next": mount + path}, follow_redirects=False
+            )
+            assert signed.status_code == 303 and signed.headers["location"] == mount + path
+            c.cookies.clear()
+        # ?token= in a page's query is dropped on the way to the form, never echoed.
+        sent = c.get(f"{mount}/workers/w?token=guess&state=dead", headers=html, follow_redirects=False)
+        assert "guess" not in sent.headers["location"]
+        # The API, the metrics and unknown paths keep their JSON 401, browser or not.
+        for path in ("/api/workers", "/api/messages/7", "/metrics", "/openapi.json", "/nope", "/workers/w/x"):
+            assert_json_error(c.get(f"{mount}{path}", headers=html, follow_redirects=False), 401)
+        assert_json_error(c.get(f"{mount}/workers"), 401)  # not a browser: JSON too
+        # next= on the sign-in page is followed only inside the mount.
+        outside = ("/elsewhere",) if mount else ()  # a path of the outer app
+        for evil in ("//evil.example/", "https://evil.example/", "/\\evil.example", *outside):
+            form = c.get(f"{mount}/?{urlencode({'next': evil})}", headers=html)
+            assert form.status_code == 401 and f'name="next" value="{mount}/"' in form.text, evil
+            off = c.get(f"{mount}/?{urlencode({'next': evil, 'token': TOKEN})}", follow_redirects=False)
+            assert off.status_code == 303 and off.headers["location"] == f"{mount}/", evil
+            c.cookies.clear()
+        back = c.get(
+            f"{mount}/?{urlencode({'next': mount + '/dead', 'token': TOKEN})}", follow_redirects=False
+        )
+        assert back.status_code == 303 and back.headers["location"] == f"{mount}/dead"
+        assert c.get(f"{mount}/dead", headers=html).status_code == 200  # signed in: the page itself
 
 
 @pytest.mark.parametrize(

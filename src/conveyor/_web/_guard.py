@@ -3,22 +3,25 @@
 - With a token (``$CONVEYOR_TOKEN``) every request needs ``Authorization: Bearer <token>``, compared
   in constant time. A browser gets the same token into an HttpOnly, SameSite=Strict cookie through the
   sign-in form (``POST <root>/sign-in``) or by opening the dashboard once as ``<root>/?token=<token>``;
-  ``?token=`` is accepted on the dashboard page only, and after sign-in the browser is sent only to a
-  path under this app's root. The dashboard's CSS and script, and the health probes ``/healthz`` and
-  ``/readyz``, are served without the token.
+  ``?token=`` is accepted on the dashboard page only. A browser that opens any other dashboard page
+  without the token is sent (303) to ``<root>/?next=<that page>``, the sign-in form, and back to the
+  page after sign-in; ``next`` is followed only to a path under this app's root. ``/api/…`` and the
+  other machine paths answer a JSON 401. The dashboard's CSS and script, and the health probes
+  ``/healthz`` and ``/readyz``, are served without the token.
 - Without a token only loopback clients (the connection's address, ``request.client``) whose ``Host``
   is a loopback name or one of ``allowed_hosts`` are answered: a remote client behind a proxy that
   sends ``Host: localhost`` is refused, and a web page cannot reach the API through DNS rebinding.
 - A state-changing request (not GET/HEAD/OPTIONS) needs the header ``X-Conveyor-Request`` (the
   dashboard sends it; a cross-site form cannot), and is refused when a browser marks it as coming
-  from another site (``Sec-Fetch-Site: cross-site|same-site``, or an ``Origin`` other than this host).
+  from another site (``Sec-Fetch-Site: cross-site|same-site``, or, without ``Sec-Fetch-Site:
+  same-origin``, an ``Origin`` other than this host).
 """
 
 from __future__ import annotations
 
 import hmac
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -27,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ._health import HEALTH_PATHS
 from ._http import json_error
 from ._server import is_loopback
+from ._views import NAV
 
 if TYPE_CHECKING:
     from ._site import Site
@@ -38,6 +42,8 @@ WRITE_HEADER = "X-Conveyor-Request"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SIGN_IN = "/sign-in"
 SIGN_IN_BYTES = 8192
+PAGE_PATHS = frozenset(path for _, path, _ in NAV) - {"/"}  # the dashboard's pages but the sign-in one
+PAGE_PREFIXES = ("/workers/", "/messages/")  # a worker's page, a message's page
 
 
 def local_path(candidate: str, root: str) -> str:
@@ -54,6 +60,21 @@ def local_path(candidate: str, root: str) -> str:
     ):
         return candidate
     return home
+
+
+def is_page(inner: str) -> bool:
+    """Whether ``inner`` (a path under the root) is one of the dashboard's HTML pages."""
+    if inner in PAGE_PATHS:
+        return True
+    prefix = next((p for p in PAGE_PREFIXES if inner.startswith(p)), None)
+    return prefix is not None and "/" not in inner[len(prefix) :] and inner != prefix
+
+
+def page_path(request: Request) -> str:
+    """The path and query string ``request`` asked for, percent-encoded, ``?token=`` left out."""
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+    path = quote(request.url.path, safe="/-._~:@!$&'()*+,;=")
+    return path + (f"?{query}" if query else "")
 
 
 class Guard:
@@ -102,7 +123,14 @@ class Guard:
             origin = request.headers.get("origin")
             if site in ("cross-site", "same-site"):
                 return json_error(403, "cross-site request refused")
-            if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host):
+            # A browser that says same-origin is believed (a page cannot forge Sec-Fetch-Site): its
+            # forms send "Origin: null" under this site's Referrer-Policy: no-referrer.
+            vouched = site == "same-origin"
+            if (
+                not vouched
+                and origin is not None
+                and (origin == "null" or urlsplit(origin).netloc.lower() != host)
+            ):
                 return json_error(403, f"cross-origin request from {origin[:100]!r} refused")
         if self.token and not (inner in HEALTH_PATHS and request.method in ("GET", "HEAD")):
             if inner == SIGN_IN and request.method == "POST":
@@ -153,17 +181,23 @@ class Guard:
         if self._valid(request.cookies.get(COOKIE)):
             return None
         dashboard = inner in ("", "/")
+        home = root.rstrip("/") + "/"
         offered = request.query_params.get("token")
+        next_path = request.query_params.get("next")
+        query = urlencode(
+            [(k, v) for k, v in request.query_params.multi_items() if k not in ("token", "next")]
+        )
+        here = home + (f"?{query}" if query else "")
+        if next_path is not None:
+            here = local_path(next_path, root)
         if request.method == "GET" and dashboard and offered is not None and self._valid(offered):
-            query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
-            home = root.rstrip("/") + "/"
-            return self._signed_in(request, root, home + (f"?{query}" if query else ""), offered)
+            return self._signed_in(request, root, here, offered)
         wants_html = "text/html" in request.headers.get("accept", "")
         if request.method == "GET" and wants_html and dashboard:
-            query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
-            here = local_path(root.rstrip("/") + "/" + (f"?{query}" if query else ""), root)
-            html = self.site.pages.sign_in(root, here, wrong=offered is not None)
+            html = self.site.pages.sign_in(root, local_path(here, root), wrong=offered is not None)
             return HTMLResponse(html, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        if request.method in ("GET", "HEAD") and wants_html and is_page(inner):
+            return RedirectResponse(f"{home}?{urlencode({'next': page_path(request)})}", 303)
         return json_error(
             401,
             "missing or wrong bearer token (Authorization: Bearer $CONVEYOR_TOKEN)",
