@@ -3,12 +3,11 @@ per-minute stats the runners keep (docs/reference.md#runners-and-stats)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from ._histogram import Histogram, merge_into, percentile
+from ._histogram import percentile
 from ._message import to_datetime
 from ._registry import check_worker_name
 from ._stores import Store
@@ -90,42 +89,12 @@ def check_minutes(minutes: object) -> int:
 
 
 def stats_buckets(store: Store, worker: str | None, minutes: int) -> list[StatsBucket]:
-    """Minutes with work only, oldest first; without ``worker``, each minute's total (worker None)
-    first, then its workers by name."""
+    """Minutes with work only, oldest first; without ``worker``, each minute's total (worker None, read
+    from the store's totals: worker ``""``) first, then its workers by name."""
     if worker is not None:
         check_worker_name(worker)
     rows = store.stats(worker, check_minutes(minutes))
-    out: list[StatsBucket] = []
-    if worker is not None:
-        return [_bucket(r.worker, r) for r in rows]
-    minute: list[StatsRow] = []
-    for r in rows:
-        if minute and r.minute != minute[0].minute:
-            out.extend(_with_total(minute))
-            minute = []
-        minute.append(r)
-    if minute:
-        out.extend(_with_total(minute))
-    return out
-
-
-def _with_total(rows: Sequence[StatsRow]) -> list[StatsBucket]:
-    wait: Histogram = {}
-    run: Histogram = {}
-    for r in rows:
-        merge_into(wait, r.wait)
-        merge_into(run, r.run)
-    total = StatsRow(
-        "",
-        rows[0].minute,
-        sum(r.processed for r in rows),
-        sum(r.failed for r in rows),
-        sum(r.retried for r in rows),
-        sum(r.dead for r in rows),
-        wait,
-        run,
-    )
-    return [_bucket(None, total), *(_bucket(r.worker, r) for r in rows)]
+    return [_bucket(r.worker or None, r) for r in rows]
 
 
 def _bucket(worker: str | None, r: StatsRow) -> StatsBucket:

@@ -127,6 +127,35 @@ def test_stats_of_two_runners_add_up_in_one_row_and_merge_their_histograms(
     assert (total.processed, total.run_p95) == (row.processed, row.run_p95)
 
 
+def test_the_minute_total_adds_up_the_workers_of_two_runners(
+    store_url: str, store: Store, make_app: AppFactory
+) -> None:
+    other = store if store_url.endswith(":memory:") else open_store(store_url)
+    try:
+        now = time.time()
+        a, b = StatsTally(), StatsTally()
+        for _ in range(90):
+            a.add("fast", 0.002, 0.010, now)
+        for _ in range(5):
+            a.add("slow", 0.5, 1.0, now, FAILED)
+        for _ in range(5):
+            b.add("slow", 0.5, 1.0, now, FAILED | RETRIED)
+        b.dead_unrun("other", now)
+        flush(store, "runner-a", a)
+        flush(other, "runner-b", b)
+    finally:
+        if other is not store:
+            other.close()
+    total, *rows = make_app().stats()
+    assert [r.worker for r in rows] == ["fast", "other", "slow"]
+    assert total.worker is None and total.minute == rows[0].minute
+    assert (total.processed, total.failed, total.retried, total.dead) == (100, 10, 5, 1)
+    assert close_to(total.run_p50, 0.010) and close_to(total.run_p95, 1.0)
+    assert close_to(total.wait_p50, 0.002) and close_to(total.wait_p95, 0.5)
+    (raw,) = [r for r in store.stats(None, 2) if r.worker == ""]  # the store's own total row
+    assert sum(raw.run.values()) == sum(raw.wait.values()) == 100
+
+
 def test_each_minute_has_a_total_of_every_worker_first_then_the_workers(
     store: Store, app: conveyor.App
 ) -> None:
@@ -157,9 +186,11 @@ def test_rows_past_the_kept_time_are_pruned_by_the_runners(store: Store, app: co
     flush(store, "r", tally)
     pruner = StatsPruner(store, "r")
     assert KEEP >= 24 * 3600
-    assert pruner.turn() == 2  # 26 and 30 hours ago
+    assert pruner.turn() == 4  # 26 and 30 hours ago: a worker's row and the minute's total each
     assert pruner.turn() == 0
-    assert {r.worker for r in store.stats(None, 3000)} == {"w0", "w1440", "w1470"}
+    kept = store.stats(None, 3000)
+    assert {r.worker for r in kept} == {"", "w0", "w1440", "w1470"}
+    assert sorted(r.minute for r in kept if r.worker == "") == sorted(r.minute for r in kept if r.worker)
     assert {b.worker for b in app.stats(minutes=1440)} == {None, "w0"}  # the last 24 h
 
 

@@ -529,11 +529,13 @@ class Store(Protocol):
 
     def stats(self, worker: str | None, minutes: int) -> list[StatsRow]:
         """The stats rows of the last ``minutes`` minutes (the current one included), of one worker or
-        of all, by minute then worker."""
+        of all, by minute then worker; of all, each minute's total (every worker's rows added, worker
+        ``""``) first."""
         ...
 
     def prune_stats(self, keep: float, limit: int) -> int:
-        """Remove at most ``limit`` stats rows of minutes older than ``keep`` seconds; return how many."""
+        """Remove at most ``limit`` stats rows, and at most ``limit`` minutes' totals, of minutes older
+        than ``keep`` seconds; return how many."""
         ...
 
     def close(self) -> None: ...

@@ -1,6 +1,7 @@
-"""The PostgreSQL store's runners and stats (migrations/0011_stats.sql): stats rows added to with a
-settle (one statement in its transaction), read for ``app.stats()``, pruned by runners; runner rows
-written by heartbeats, read for ``app.runners()`` and forgotten once lost and without running messages."""
+"""The PostgreSQL store's runners and stats (migrations/0011_stats.sql, 0012_stats_totals.sql): stats
+rows and the minutes' totals added to with a settle (two statements in its transaction), read for
+``app.stats()``, pruned by runners; runner rows written by heartbeats, read for ``app.runners()`` and
+forgotten once lost and without running messages."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from .._histogram import decode, encode
 from ._base import RunnerInfo, RunnerRow, StatsRow
 from ._pg_lane import Conn
 from ._pg_url import _Queries
-from ._sqlite_stats import merged_stats
+from ._sqlite_stats import merged_stats, minute_totals
 
 __all__ = ["PostgresStats"]
 
@@ -26,21 +27,10 @@ class PostgresStats:
     _conn: Callable[[], contextlib.AbstractContextManager[Conn]]
 
     def _add_stats(self, cur: psycopg.Cursor[tuple[Any, ...]], rows: Sequence[StatsRow]) -> None:
-        """Inside a settle's transaction."""
+        """Inside a settle's transaction: the (minute, worker) rows, then the minutes' totals."""
         merged = merged_stats(rows)
-        cur.execute(
-            self._q.stats_add,
-            {
-                "minutes": [r.minute for r in merged],
-                "workers": [r.worker for r in merged],
-                "processed": [r.processed for r in merged],
-                "failed": [r.failed for r in merged],
-                "retried": [r.retried for r in merged],
-                "dead": [r.dead for r in merged],
-                "waits": [encode(r.wait) for r in merged],
-                "runs": [encode(r.run) for r in merged],
-            },
-        )
+        cur.execute(self._q.stats_add, _arrays(merged))
+        cur.execute(self._q.stats_totals_add, _arrays(minute_totals(merged)))
 
     @staticmethod
     def _runner_params(info: RunnerInfo | None) -> dict[str, Any]:
@@ -88,3 +78,16 @@ class PostgresStats:
         with self._conn() as conn:
             row = conn.execute(self._q.prune_stats, {"keep": float(keep), "limit": limit}).fetchone()
         return 0 if row is None else int(row[0])
+
+
+def _arrays(rows: Sequence[StatsRow]) -> dict[str, list[Any]]:
+    return {
+        "minutes": [r.minute for r in rows],
+        "workers": [r.worker for r in rows],
+        "processed": [r.processed for r in rows],
+        "failed": [r.failed for r in rows],
+        "retried": [r.retried for r in rows],
+        "dead": [r.dead for r in rows],
+        "waits": [encode(r.wait) for r in rows],
+        "runs": [encode(r.run) for r in rows],
+    }

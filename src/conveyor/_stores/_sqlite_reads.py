@@ -72,7 +72,7 @@ class SQLiteReads:
     def stats_sums(self, since: int, until: int) -> list[tuple[int, str, int, int]]:
         with self._lock:
             rows = self._db.execute(self._q.stats_sums, {"since": since, "until": until}).fetchall()
-        return [(int(m), w, int(p), int(f)) for m, w, p, f in rows]
+        return rows  # (INTEGER, TEXT, INTEGER, INTEGER) columns: already ints and strs
 
     def browse(
         self,

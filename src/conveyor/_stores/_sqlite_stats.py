@@ -1,6 +1,7 @@
-"""The SQLite store's runners and stats (migrations/0013_stats.sql): stats rows added to with a settle,
-read for ``app.stats()``, pruned by runners; runner rows written by heartbeats, read for
-``app.runners()`` and forgotten once lost and without running messages."""
+"""The SQLite store's runners and stats (migrations/0013_stats.sql, 0014_stats_totals.sql): stats rows
+and the minutes' totals added to with a settle, read for ``app.stats()``, pruned by runners; runner
+rows written by heartbeats, read for ``app.runners()`` and forgotten once lost and without running
+messages."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .._histogram import decode, encode
 from ._base import RunnerInfo, RunnerRow, StatsRow
 from ._sql import Queries
 
-__all__ = ["SQLiteStats", "merged_stats"]
+__all__ = ["SQLiteStats", "merged_stats", "minute_totals"]
 
 
 class SQLiteStats:
@@ -29,23 +30,10 @@ class SQLiteStats:
     _write: Callable[..., AbstractContextManager[sqlite3.Connection]]
 
     def _add_stats(self, db: sqlite3.Connection, rows: Sequence[StatsRow]) -> None:
-        """Inside a settle's transaction."""
-        db.executemany(
-            self._q.stats_add,
-            [
-                {
-                    "minute": r.minute,
-                    "worker": r.worker,
-                    "processed": r.processed,
-                    "failed": r.failed,
-                    "retried": r.retried,
-                    "dead": r.dead,
-                    "wait": encode(r.wait),
-                    "run": encode(r.run),
-                }
-                for r in merged_stats(rows)
-            ],
-        )
+        """Inside a settle's transaction: the (minute, worker) rows, then the minutes' totals."""
+        merged = merged_stats(rows)
+        db.executemany(self._q.stats_add, [_params(r) for r in merged])
+        db.executemany(self._q.stats_totals_add, [_params(r) for r in minute_totals(merged)])
 
     def _runner_params(self, runner: str, workers: Sequence[str], now: float, info: RunnerInfo | None) -> Any:
         return {
@@ -94,7 +82,21 @@ class SQLiteStats:
     def prune_stats(self, keep: float, limit: int) -> int:
         with self._write(announce=False) as db:
             params = {"before": time.time() - keep, "limit": limit}
-            return int(db.execute(self._q.prune_stats, params).rowcount)
+            removed = int(db.execute(self._q.prune_stats, params).rowcount)
+            return removed + int(db.execute(self._q.prune_stats_totals, params).rowcount)
+
+
+def _params(r: StatsRow) -> dict[str, Any]:
+    return {
+        "minute": r.minute,
+        "worker": r.worker,
+        "processed": r.processed,
+        "failed": r.failed,
+        "retried": r.retried,
+        "dead": r.dead,
+        "wait": encode(r.wait),
+        "run": encode(r.run),
+    }
 
 
 def merged_stats(rows: Sequence[StatsRow]) -> list[StatsRow]:
@@ -116,6 +118,27 @@ def merged_stats(rows: Sequence[StatsRow]) -> list[StatsRow]:
             for i, n in theirs.items():
                 mine[i] = mine.get(i, 0) + n
     return [out[k] for k in sorted(out)]
+
+
+def minute_totals(merged: Sequence[StatsRow]) -> list[StatsRow]:
+    """Per minute of ``merged`` (``merged_stats``' output), its rows added into one (worker ``""``), in
+    minute order."""
+    out: list[StatsRow] = []
+    for r in merged:
+        if not out or out[-1].minute != r.minute:
+            out.append(
+                StatsRow("", r.minute, r.processed, r.failed, r.retried, r.dead, dict(r.wait), dict(r.run))
+            )
+            continue
+        have = out[-1]
+        have.processed += r.processed
+        have.failed += r.failed
+        have.retried += r.retried
+        have.dead += r.dead
+        for mine, theirs in ((have.wait, r.wait), (have.run, r.run)):
+            for i, n in theirs.items():
+                mine[i] = mine.get(i, 0) + n
+    return out
 
 
 def _list(text: Any) -> list[Any]:

@@ -45,8 +45,12 @@ class StatsCache:
         with self._lock:
             start = max(first, self._sums_until)
             if start < closed:
+                sums = self._sums
                 for minute, worker, processed, failed in store.stats_sums(start, closed):
-                    self._sums.setdefault(minute, {})[worker] = (processed, failed)
+                    into = sums.get(minute)
+                    if into is None:
+                        into = sums[minute] = {}
+                    into[worker] = (processed, failed)
                 self._sums_until = closed
             for minute in [m for m in self._sums if m < since(DAY, now)]:
                 del self._sums[minute]
