@@ -4,20 +4,16 @@ batches (no other daemon)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import random
-
 import orjson
 
 from .._registry import WorkerSpec
 from .._stores import Claimed, ResultRecord, Settlement, Store
 from ._executor import Outcome
+from ._periodic import Periodic
 from ._settle import safe_repr, storable
 
 __all__ = ["PRUNE_BATCH", "PRUNE_EVERY", "ResultPruner", "kept_result"]
 
-log = logging.getLogger("conveyor.runner")
 
 PRUNE_EVERY = 30.0
 """Seconds between two prunes by one runner (±20 %, so that runners spread them)."""
@@ -51,10 +47,11 @@ def encode_value(value: object) -> tuple[str, bool]:
         return orjson.dumps(storable(safe_repr(value))).decode(), True
 
 
-class ResultPruner:
+class ResultPruner(Periodic):
     """A runner plugin: every ``PRUNE_EVERY`` seconds, remove expired outcomes in bounded batches."""
 
     name = "result-pruner"
+    doing = "pruning expired results"
 
     def __init__(self, store: Store, runner_id: str, every: float = PRUNE_EVERY) -> None:
         self.store = store
@@ -72,14 +69,3 @@ class ResultPruner:
                 break
         self.removed += removed
         return removed
-
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every * random.uniform(0.8, 1.2))
-            try:
-                await asyncio.to_thread(self.turn)
-            except Exception:
-                log.exception("runner %s: pruning expired results failed; trying again later", self.runner_id)
-
-    def stop(self) -> None:
-        pass

@@ -10,18 +10,15 @@ long its handler ran, measured on this host.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import random
 from math import log2 as _log2
 
 from .._histogram import HUGE, LOWEST, SHIFT, STEPS, TOP
 from .._stores import Store
 from .._stores._base import RUNNER_TTL, StatsRow
+from ._periodic import Periodic
 
 __all__ = ["DEAD", "FAILED", "FLUSH_EVERY", "KEEP", "RETRIED", "StatsPruner", "StatsTally"]
 
-log = logging.getLogger("conveyor.runner")
 
 FLUSH_EVERY = 5.0
 """Seconds between two flushes of a runner's stats: a row of a busy worker is written by each runner a
@@ -127,11 +124,12 @@ def _outcome(cell: _Cell, outcome: int) -> None:
         cell.dead += 1
 
 
-class StatsPruner:
+class StatsPruner(Periodic):
     """A runner plugin: every ``PRUNE_EVERY`` seconds, remove stats rows older than ``KEEP`` in bounded
     batches, and forget runners lost for the runner TTL once nothing runs under them."""
 
     name = "stats-pruner"
+    doing = "pruning stats"
 
     def __init__(self, store: Store, runner_id: str, every: float = PRUNE_EVERY, keep: float = KEEP) -> None:
         self.store = store
@@ -151,14 +149,3 @@ class StatsPruner:
         self.store.prune_runners(float(getattr(self.store, "runner_ttl", RUNNER_TTL)))
         self.removed += removed
         return removed
-
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every * random.uniform(0.8, 1.2))
-            try:
-                await asyncio.to_thread(self.turn)
-            except Exception:
-                log.exception("runner %s: pruning stats failed; trying again later", self.runner_id)
-
-    def stop(self) -> None:
-        pass
