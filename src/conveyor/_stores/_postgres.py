@@ -30,23 +30,20 @@ from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .._errors import StoreNotFound
-from .._message import Message, State, Trace, UnknownWorker
 from .._rates import Rate
-from . import _rows
 from ._base import (
     RUNNER_TTL,
     Claimed,
     NewMessage,
-    RateState,
     RunnerInfo,
     Settlement,
-    StoreCounts,
     claimed_in_order,
 )
 from ._budget import EMIT_LANE, sizes, with_param
 from ._pg_dashboard import PostgresDashboard
 from ._pg_groups import PostgresGroups
 from ._pg_lane import Conn, Lane, Prepared, broken
+from ._pg_reads import PostgresReads
 from ._pg_results import PostgresResults
 from ._pg_schedules import PostgresSchedules
 from ._pg_stats import PostgresStats
@@ -65,7 +62,9 @@ APPLICATION_NAME = "conveyor"
 its runners' and web face's ``conveyor-runner`` and ``conveyor-web``)."""
 
 
-class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, PostgresStats, PostgresDashboard):
+class PostgresStore(
+    PostgresReads, PostgresSchedules, PostgresResults, PostgresGroups, PostgresStats, PostgresDashboard
+):
     """Store on one PostgreSQL database (``postgresql://user:password@host:port/db?schema=name``)."""
 
     runner_ttl = RUNNER_TTL
@@ -454,51 +453,6 @@ class PostgresStore(PostgresSchedules, PostgresResults, PostgresGroups, Postgres
         with self._runner_conn() as (conn, _pooled):
             row = conn.execute(self._q.rate_wait, {"workers": list(workers)}, prepare=True).fetchone()
         return None if row is None or row[0] is None else float(row[0])
-
-    # -- reading ---------------------------------------------------------------------------------
-    def rate_states(self) -> list[RateState]:
-        with self._conn() as conn:
-            rows = conn.execute(self._q.rate_states).fetchall()
-        return [RateState(w, n, period, wait) for w, n, period, wait in rows]
-
-    def counts(self) -> list[StoreCounts]:
-        with self._conn() as conn, conn.pipeline():
-            conn.execute(self._q.fold_counts)  # a no-op while a runner's rescue() folds
-            counted = conn.execute(self._q.counts)
-            ruled = conn.execute(self._q.rules)
-            rows = counted.fetchall()
-            rules = {w: (bool(p), b) for w, p, b in ruled.fetchall()}
-        out = [StoreCounts(w, q, s, r, d, *rules.pop(w, (False, None))) for w, q, s, r, d in rows]
-        out.extend(StoreCounts(w, 0, 0, 0, 0, p, b) for w, (p, b) in rules.items())
-        return out
-
-    def unknown(self, defined: Sequence[str]) -> list[UnknownWorker]:
-        with self._conn() as conn:
-            rows = conn.execute(self._q.unknown, {"defined": list(defined)}).fetchall()
-        return _rows.unknown(rows)
-
-    def live_workers(self) -> set[str]:
-        with self._conn() as conn:
-            return {w for (w,) in conn.execute(self._q.live_workers, (RUNNER_TTL,))}
-
-    def messages(self, worker: str | None, state: State | None, limit: int) -> list[Message]:
-        with self._conn() as conn:
-            with conn.pipeline(), conn.transaction():
-                conn.execute(self._q.messages_plan)
-                cur = conn.execute(self._q.messages, {"worker": worker, "state": state, "limit": limit})
-            rows = cur.fetchall()
-        return _rows.messages(rows)
-
-    def message(self, message_id: int) -> Message | None:
-        with self._conn() as conn:
-            rows = conn.execute(self._q.message, (message_id,)).fetchall()
-        found = _rows.messages(rows)
-        return found[0] if found else None
-
-    def traces(self, worker: str) -> list[Trace]:
-        with self._conn() as conn:
-            rows = conn.execute(self._q.traces, (worker,)).fetchall()
-        return _rows.traces(rows)
 
     # -- operator actions ------------------------------------------------------------------------
     def cancel(self, message_id: int) -> bool:
