@@ -195,7 +195,9 @@ def test_the_loop_keeps_ticking_through_a_thousand_aemits(app: conveyor.App) -> 
         gc.unfreeze()
     assert len(set(ids)) == 1000 and app.status()["w"].queued == 1000
     assert ticks > 10
-    assert lateness < 0.05, f"a tick was {lateness * 1000:.1f} ms late"
+    # A loop that waited on each write would see ~1,000 writes' worth of lateness and few ticks; the
+    # bound leaves room for a loaded CI machine (bench/aemit.py measures the real figure, ~1-2 ms).
+    assert lateness < 0.1, f"a tick was {lateness * 1000:.1f} ms late"
 
 
 def test_concurrent_aemits_from_two_loops_all_land(app: conveyor.App) -> None:
